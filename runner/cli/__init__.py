@@ -1,0 +1,103 @@
+"""The ``challenge-runner`` command line.
+
+Commands live one module each under ``runner.cli``; ``COMMANDS`` maps a command name to
+``module:attribute`` and its one-line help, so ``--help`` lists everything without
+importing pandas, docker or GitHub (start-up stays fast) and a command's module is imported
+only when it runs.
+
+``main`` is the one error handler: a ``RunnerError`` prints its message and exits 1, a bug
+prints a short note, saves the traceback to a log and exits 3.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import click
+
+from runner import __version__
+from runner.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USER, RunnerError
+
+# name -> (module:attribute, one-line help). Keep sorted by name.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "schema": ("runner.cli.schema:schema", "Print a JSON Schema (challenge, submission, result)."),
+    "validate": ("runner.cli.validate:validate", "Validate challenges, manifests and teams."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="challenge-runner")
+def cli() -> None:
+    """Run a machine-learning challenge from a Git repository.
+
+    Challenges are files under challenges/, submissions are manifests under
+    submissions/<challenge>/<login>/, results are JSON records under results/.
+    Run a command with --help for its options.
+    """
+
+
+def crash_log_path() -> Path:
+    """Where the traceback of an unexpected error is saved."""
+    base = os.environ.get("CHALLENGE_RUNNER_LOG_DIR") or tempfile.gettempdir()
+    return Path(base) / "challenge-runner-crash.log"
+
+
+def _save_traceback() -> Path:
+    path = crash_log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(traceback.format_exc(), encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (0 ok, 1 user error, 3 internal error)."""
+    try:
+        result = cli.main(args=argv, prog_name="challenge-runner", standalone_mode=False)
+    except click.exceptions.Exit as stop:
+        return stop.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_USER
+    except click.ClickException as err:
+        err.show()
+        return EXIT_USER if err.exit_code == 2 else err.exit_code
+    except RunnerError as err:
+        click.echo(f"error: {err}", err=True)
+        return err.exit_code
+    except Exception as err:  # the one place a bug is caught: report it, keep the traceback
+        log = _save_traceback()
+        click.echo(
+            f"internal error: {type(err).__name__}: {err}\n"
+            f"This is a bug in challenge-runner; the traceback is in {log}. Please report it.",
+            err=True,
+        )
+        return EXIT_INTERNAL
+    return result if isinstance(result, int) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

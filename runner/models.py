@@ -1,0 +1,270 @@
+"""Typed, frozen objects built once by the loader after validation.
+
+Nothing downstream reads YAML or JSON dicts: the loader (``runner.loader``) turns
+``challenge.yaml``, submission manifests and ``teams.yaml`` into these objects, and
+``runner.records`` turns result records into ``Result``. The JSON Schemas in
+``runner/schemas/`` are the contract for the files; these classes are the contract for code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+ColumnKind = Literal["probability", "label", "number"]
+SubmissionKind = Literal["predictions", "image", "build"]
+Status = Literal["scored", "invalid", "failed", "timeout", "oom", "error"]
+STATUSES: tuple[str, ...] = ("scored", "invalid", "failed", "timeout", "oom", "error")
+SPLITS: tuple[str, ...] = ("public", "private")
+
+
+@dataclass(frozen=True)
+class PredictionColumn:
+    """One column a predictions file must have besides the id column."""
+
+    name: str
+    kind: ColumnKind
+    classes: tuple[str, ...] = ()  # allowed labels, for kind == "label" (empty: any)
+
+
+@dataclass(frozen=True)
+class PredictionsSpec:
+    id_column: str
+    columns: tuple[PredictionColumn, ...]
+    format: Literal["csv"] = "csv"
+    max_bytes: int = 1 << 30
+
+    def column(self, name: str) -> PredictionColumn:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric of a challenge. The first one of ``Challenge.metrics`` is primary.
+
+    Registry metrics take their direction and precision from ``runner.metrics``; a custom
+    metric (computed by the challenge's ``scoring.py``) declares them here.
+    """
+
+    name: str
+    column: str | None = None  # the predictions column it scores (None: the only one)
+    custom: bool = False
+    higher_is_better: bool | None = None  # custom metrics only
+    precision: int | None = None  # display decimals; None: the registry's
+
+
+@dataclass(frozen=True)
+class HiddenDataSpec:
+    """Where the hidden data comes from (DESIGN §4)."""
+
+    source: str  # repo-relative path to a .tar.age, file:///dir, a directory, or https://...
+    sha256: str | None = None  # of the archive bytes (required for archives and URLs)
+    key_env: str | None = None  # env var holding the age identity that decrypts it
+    token_env: str | None = None  # env var holding a bearer token for https sources
+    recipient: str | None = None  # age public key: private scores are encrypted to it
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """How truth rows divide into public and private: a column, or a seeded fraction."""
+
+    column: str | None = "split"
+    public_fraction: float | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_day: int | None = None  # evaluations per UTC day (every status but "error" counts)
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str
+    start: datetime  # timezone-aware, UTC
+    end: datetime
+    leaderboard: Literal["public", "private"] = "public"
+    limits: Limits = field(default_factory=Limits)
+    selection: int | None = None  # participants pick this many submissions for the board
+    reveal: datetime | None = None  # private scores become clear then (default: end)
+
+    @property
+    def reveal_at(self) -> datetime:
+        return self.reveal or self.end
+
+    def contains(self, when: datetime) -> bool:
+        return self.start <= when < self.end
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Resource limits for the sandbox (DESIGN §5)."""
+
+    timeout_s: float = 600.0
+    memory: str = "2g"
+    cpus: float = 1.0
+    pids: int = 256
+    output_limit: str = "64m"
+    tmp_size: str = "64m"
+    build_timeout_s: float = 900.0
+    image_max_size: str = "4g"
+    runtime: str | None = None  # e.g. "runsc" for gVisor
+
+
+@dataclass(frozen=True)
+class LeaderboardSpec:
+    best_of: Literal["participant", "team"] = "participant"
+    ladder: bool = False
+    ci: float = 0.95  # confidence level of the intervals
+    bootstrap: int = 1000  # bootstrap resamples for the intervals
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: str
+    title: str
+    summary: str
+    root: Path  # challenges/<id>/
+    maintainers: tuple[str, ...]
+    predictions: PredictionsSpec
+    metrics: tuple[MetricSpec, ...]
+    phases: tuple[Phase, ...]
+    hidden: HiddenDataSpec
+    public_dir: Path | None = None
+    split: SplitSpec = field(default_factory=SplitSpec)
+    submission_kinds: tuple[str, ...] = ("predictions", "container")
+    container: ContainerSpec = field(default_factory=ContainerSpec)
+    leaderboard: LeaderboardSpec = field(default_factory=LeaderboardSpec)
+    scoring: Path | None = None  # challenges/<id>/scoring.py (trusted maintainer code)
+    sha256: str = ""  # of challenge.yaml and scoring.py: a change makes records stale
+
+    @property
+    def primary(self) -> MetricSpec:
+        return self.metrics[0]
+
+    def phase_at(self, when: datetime) -> Phase | None:
+        return next((p for p in self.phases if p.contains(when)), None)
+
+    def phase(self, phase_id: str) -> Phase | None:
+        return next((p for p in self.phases if p.id == phase_id), None)
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    context: Path  # absolute, inside the submission folder
+    dockerfile: str = "Dockerfile"
+
+
+@dataclass(frozen=True)
+class Submission:
+    challenge: str
+    participant: str  # GitHub login of the author
+    name: str  # == manifest file stem
+    path: Path  # the manifest
+    description: str = ""
+    team: str | None = None
+    links: tuple[tuple[str, str], ...] = ()
+    predictions: Path | None = None  # absolute, inside the manifest's folder
+    image: str | None = None  # pinned: name@sha256:<64 hex>
+    build: BuildSpec | None = None
+    command: tuple[str, ...] | None = None
+    baseline: bool = False  # maintainers' reference submission: shown, never ranked
+    sha256: str = ""  # of the manifest bytes
+
+    @property
+    def kind(self) -> SubmissionKind:
+        if self.predictions is not None:
+            return "predictions"
+        return "image" if self.image is not None else "build"
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def entrant(self) -> str:
+        """Who ranks on the board: the team if there is one, else the participant."""
+        return self.team or self.participant
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    login: str
+    id: int | None = None  # numeric GitHub user id: survives renames
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    members: tuple[TeamMember, ...]
+
+    def has(self, login: str, user_id: int | None = None) -> bool:
+        """Membership by user id when both sides know it (renames cannot spoof), else login."""
+        for member in self.members:
+            if user_id is not None and member.id is not None:
+                if member.id == user_id:
+                    return True
+            elif member.login.lower() == login.lower():
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+@dataclass(frozen=True)
+class LadderStats:
+    """Per-row loss summary of the primary metric on the public split, for the Ladder."""
+
+    loss_mean: float
+    loss_sd: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Provenance:
+    runner_version: str
+    challenge_sha256: str
+    data_sha256: str
+    manifest_sha256: str
+    image_digest: str | None = None
+    predictions_sha256: str | None = None
+    commit: str | None = None
+    pull_request: int | None = None
+    run_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """One evaluation, as stored in ``results/<challenge>/<participant>/<name>/<id>.json``."""
+
+    challenge: str
+    phase: str | None  # None: evaluated outside every phase (late); never ranked
+    participant: str
+    submission: str
+    evaluation_id: str
+    created_at: datetime
+    status: Status
+    message: str  # participant-safe
+    provenance: Provenance
+    scores: dict[str, dict[str, Score]] = field(default_factory=dict)  # split -> metric -> Score
+    private: str | None = None  # age-armored JSON of private scores until the reveal
+    detail: str | None = None  # maintainer-only detail, age-armored (never in clear)
+    team: str | None = None
+    user_id: int | None = None
+    baseline: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    ladder: LadderStats | None = None
+    cache_key: str = ""
+    schema_version: int = 1
+
+    @property
+    def entrant(self) -> str:
+        return self.team or self.participant
