@@ -64,6 +64,8 @@ class HiddenDataSpec:
     key_env: str | None = None  # env var holding the age identity that decrypts it
     token_env: str | None = None  # env var holding a bearer token for https sources
     recipient: str | None = None  # age public key: private scores are encrypted to it
+    # DEMO ONLY: a committed identity used when key_env is unset. It protects nothing.
+    demo_key_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,7 @@ class Result:
     ladder: LadderStats | None = None
     cache_key: str = ""
     schema_version: int = 1
+    supersedes: str | None = None  # evaluation_id of the record this one corrects (a reveal)
 
     @property
     def entrant(self) -> str:

@@ -1,0 +1,196 @@
+"""Files -> typed objects. Every problem in every file is collected, never just the first.
+
+``load_*`` raise ``ValidationFailed`` (a ``ConfigError``) listing every problem of the file;
+``load_repo`` never raises for bad files: it returns what loaded and the problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner import models
+from runner.loader.challenge import check_challenge_doc, parse_time
+from runner.loader.problems import Collector, Problem, ValidationFailed, json_path
+from runner.loader.submission import build_teams, check_submission_doc
+from runner.yamlsafe import MAX_BYTES, Document, YamlError, parse_yaml
+
+__all__ = [
+    "Problem",
+    "Repo",
+    "ValidationFailed",
+    "check_file",
+    "json_path",
+    "load_challenge",
+    "load_repo",
+    "load_submission",
+    "load_teams",
+    "parse_time",
+]
+
+
+@dataclass(frozen=True)
+class Repo:
+    root: Path
+    challenges: dict[str, models.Challenge]
+    submissions: tuple[models.Submission, ...]
+    teams: dict[str, models.Team]
+    problems: tuple[Problem, ...]
+    files_checked: int = 0
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _read(path: Path, out: Collector) -> tuple[bytes, Document] | None:
+    """Read a YAML file safely; on failure add the problem and return None."""
+    try:
+        if path.is_symlink():
+            raise YamlError("is a symbolic link; commit the file itself")
+        if not path.is_file():
+            raise YamlError("does not exist or is not a file")
+        if path.stat().st_size > MAX_BYTES:
+            raise YamlError(
+                f"file is {path.stat().st_size:,} bytes; the limit is {MAX_BYTES:,} (64 KiB). "
+                "Keep manifests small: put data in a file beside them."
+            )
+        raw = path.read_bytes()
+        doc = parse_yaml(raw)
+    except YamlError as err:
+        out.add_yaml_error(err)
+        return None
+    except OSError as err:
+        out.add_yaml_error(YamlError(f"cannot be read: {err.strerror}"))
+        return None
+    out.doc = doc
+    if not isinstance(doc.data, dict):
+        out.add((), "the file must be a YAML mapping (key: value lines)")
+        return None
+    return raw, doc
+
+
+def check_challenge(path: Path, root: Path | None = None):
+    """(Challenge or None, problems) for challenges/<id>/ or its challenge.yaml."""
+    file = path / "challenge.yaml" if path.is_dir() else path
+    out = Collector(_display(file, root))
+    read = _read(file, out)
+    challenge = check_challenge_doc(file.parent, read[0], read[1], out) if read else None
+    return (None if out.problems else challenge), out.problems
+
+
+def check_submission(
+    path: Path,
+    root: Path,
+    challenges: Mapping[str, models.Challenge] | None = None,
+    teams: Mapping[str, models.Team] | None = None,
+):
+    """(Submission or None, problems) for one manifest."""
+    out = Collector(_display(path, root))
+    read = _read(path, out)
+    submission = None
+    if read:
+        submission = check_submission_doc(
+            path,
+            root,
+            read[0],
+            read[1],
+            out,
+            dict(challenges) if challenges is not None else None,
+            dict(teams or {}),
+        )
+    return (None if out.problems else submission), out.problems
+
+
+def check_teams(path: Path, root: Path | None = None):
+    out = Collector(_display(path, root))
+    read = _read(path, out)
+    teams = build_teams(read[1], out) if read else {}
+    return teams, out.problems
+
+
+def _raise_if(problems: list[Problem]) -> None:
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def load_challenge(path: Path) -> models.Challenge:
+    challenge, problems = check_challenge(path)
+    _raise_if(problems)
+    return challenge
+
+
+def load_teams(path: Path) -> dict[str, models.Team]:
+    if not path.exists():
+        return {}
+    teams, problems = check_teams(path)
+    _raise_if(problems)
+    return teams
+
+
+def load_submission(
+    path: Path,
+    *,
+    root: Path,
+    challenges: Mapping[str, models.Challenge] | None = None,
+    teams: Mapping[str, models.Team] | None = None,
+) -> models.Submission:
+    if teams is None:
+        teams = load_teams(root / "teams.yaml")
+    submission, problems = check_submission(path, root, challenges, teams)
+    _raise_if(problems)
+    return submission
+
+
+def find_manifests(root: Path) -> list[Path]:
+    """Manifests under submissions/, sorted: YAML files at most three folders deep.
+
+    Shallower ones are misplaced manifests (reported); deeper ones belong to a submission's
+    own files (a build context, say) and are not manifests.
+    """
+    base = root / "submissions"
+    if not base.is_dir():
+        return []
+    found = []
+    for pattern in ("*", "*/*", "*/*/*"):
+        found += [p for p in base.glob(pattern) if p.suffix in (".yaml", ".yml")]
+    return sorted(found)
+
+
+def load_repo(root: Path) -> Repo:
+    """Load every challenge, teams.yaml and every manifest under ``root``."""
+    problems: list[Problem] = []
+    challenges: dict[str, models.Challenge] = {}
+    for folder in sorted((root / "challenges").glob("*/")):
+        if not (folder / "challenge.yaml").exists():
+            continue
+        challenge, found = check_challenge(folder, root)
+        problems += found
+        if challenge is not None:
+            challenges[challenge.id] = challenge
+    teams: dict[str, models.Team] = {}
+    if (root / "teams.yaml").exists():
+        teams, found = check_teams(root / "teams.yaml", root)
+        problems += found
+    broken = {f.parent.name for f in (root / "challenges").glob("*/challenge.yaml")} - set(
+        challenges
+    )
+    submissions = []
+    manifests = find_manifests(root)
+    for path in manifests:
+        # Manifests of a challenge that failed to load skip the checks that need it.
+        folder = path.relative_to(root).parts[1] if len(path.relative_to(root).parts) > 2 else ""
+        against = None if folder in broken else challenges
+        submission, found = check_submission(path, root, against, teams)
+        problems += found
+        if submission is not None and submission.challenge in challenges:
+            submissions.append(submission)
+    checked = len(list((root / "challenges").glob("*/challenge.yaml")))
+    checked += (root / "teams.yaml").exists() + len(manifests)
+    return Repo(root, challenges, tuple(submissions), teams, tuple(problems), checked)

@@ -1,0 +1,241 @@
+"""challenge.yaml -> Challenge: schema, then the checks a schema cannot express."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from runner import models
+from runner.loader.paths import resolve_inside
+from runner.loader.problems import Collector
+from runner.schemas import validator
+from runner.yamlsafe import Document
+
+# Which prediction-column kinds a metric of a given kind can score.
+_COMPATIBLE = {
+    "probability": {"probability"},
+    "label": {"label", "probability"},
+    "number": {"number"},
+}
+
+
+def parse_time(value: str) -> datetime | None:
+    """An RFC 3339 time with a zone, as UTC; None when it is not one."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
+
+
+def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> models.Challenge:
+    """Check a schema-valid document and build the Challenge (problems go to ``out``)."""
+    data = doc.data
+    if data["id"] != folder.name:
+        out.add(("id",), f"id {data['id']!r} must equal the folder name {folder.name!r}")
+    predictions = _predictions(data["predictions"])
+    metrics = _metrics(data, predictions, out)
+    phases = _phases(data["phases"], out)
+    hidden = _hidden(folder, data["data"]["hidden"], out)
+    if any(p.leaderboard == "private" for p in phases) and not hidden.recipient:
+        out.add(
+            ("data", "hidden"),
+            "a phase has a private leaderboard: add data.hidden.recipient (an age1... key) "
+            "so private scores can be stored encrypted until the reveal",
+        )
+    scoring = _optional_path(folder, data, "scoring", "file", out)
+    public = None
+    if "public" in data["data"]:
+        public = _optional_path(folder, data["data"], "public", "dir", out, ("data", "public"))
+    return models.Challenge(
+        id=data["id"],
+        title=data["title"],
+        summary=data["summary"],
+        root=folder,
+        maintainers=tuple(data["maintainers"]),
+        predictions=predictions,
+        metrics=metrics,
+        phases=phases,
+        hidden=hidden,
+        public_dir=public,
+        split=models.SplitSpec(**data.get("split", {})),
+        submission_kinds=tuple(data.get("submission_kinds", ("predictions", "container"))),
+        container=models.ContainerSpec(**data.get("container", {})),
+        leaderboard=models.LeaderboardSpec(**data.get("leaderboard", {})),
+        scoring=scoring,
+        sha256=_fingerprint(raw, scoring),
+    )
+
+
+def _fingerprint(raw: bytes, scoring: Path | None) -> str:
+    digest = hashlib.sha256(raw)
+    if scoring is not None:
+        digest.update(b"\0scoring.py\0" + scoring.read_bytes())
+    return digest.hexdigest()
+
+
+def _predictions(data: dict[str, Any]) -> models.PredictionsSpec:
+    columns = []
+    for name, spec in data["columns"].items():
+        if isinstance(spec, str):
+            columns.append(models.PredictionColumn(name, spec))
+        else:
+            classes = tuple(str(c) for c in spec.get("classes", ()))
+            columns.append(models.PredictionColumn(name, spec["kind"], classes))
+    extra = {"max_bytes": data["max_bytes"]} if "max_bytes" in data else {}
+    return models.PredictionsSpec(
+        data["id_column"], tuple(columns), data.get("format", "csv"), **extra
+    )
+
+
+def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Collector):
+    from runner import metrics as registry
+
+    known = registry.names()
+    columns = {c.name: c for c in predictions.columns}
+    specs = []
+    for i, item in enumerate(data["metrics"]):
+        where = ("metrics", i)
+        spec = models.MetricSpec(
+            name=item["name"],
+            column=item.get("column"),
+            custom=item.get("custom", False),
+            higher_is_better=item.get("higher_is_better"),
+            precision=item.get("precision"),
+        )
+        specs.append(spec)
+        column = _metric_column(spec, columns, out, where)
+        if spec.custom:
+            _check_custom(spec, data, out, where)
+        elif spec.name not in known:
+            out.add(
+                (*where, "name"),
+                f"unknown metric {spec.name!r}; use one of {', '.join(known)}, "
+                "or declare it custom: true and compute it in scoring.py",
+            )
+        elif column is not None:
+            kind = registry.get_metric(spec.name).kind
+            if column.kind not in _COMPATIBLE[kind]:
+                out.add(
+                    where,
+                    f"metric {spec.name!r} needs a {kind} column, but {column.name!r} "
+                    f"is a {column.kind} column",
+                )
+    names = [s.name + "@" + (s.column or "") for s in specs]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            out.add(("metrics", i), "this metric is listed twice for the same column; remove one")
+    return tuple(specs)
+
+
+def _metric_column(spec, columns, out, where) -> models.PredictionColumn | None:
+    if spec.column is None:
+        if len(columns) == 1:
+            return next(iter(columns.values()))
+        if not spec.custom:
+            out.add(where, f"say which column it scores: add column: (one of {', '.join(columns)})")
+        return None
+    if spec.column not in columns:
+        out.add(
+            (*where, "column"),
+            f"column {spec.column!r} is not in predictions.columns ({', '.join(columns)})",
+        )
+        return None
+    return columns[spec.column]
+
+
+def _check_custom(spec: models.MetricSpec, data: dict[str, Any], out: Collector, where) -> None:
+    if "scoring" not in data:
+        out.add((*where, "custom"), "a custom metric needs scoring: scoring.py in the challenge")
+    if spec.higher_is_better is None:
+        out.add(where, "a custom metric must declare higher_is_better: true or false")
+
+
+def _phases(items: list[dict[str, Any]], out: Collector) -> tuple[models.Phase, ...]:
+    phases: list[models.Phase] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        times = {}
+        for key in ("start", "end", "reveal"):
+            if key in item:
+                times[key] = parse_time(item[key])
+                if times[key] is None:
+                    out.add(
+                        ("phases", i, key),
+                        f"{item[key]!r} is not a date-time with a zone; "
+                        "write it like 2026-12-01T00:00:00Z",
+                    )
+        if None in times.values():
+            continue
+        if item["id"] in seen:
+            out.add(("phases", i, "id"), f"phase id {item['id']!r} is used twice")
+        seen.add(item["id"])
+        phase = models.Phase(
+            id=item["id"],
+            start=times["start"],
+            end=times["end"],
+            leaderboard=item.get("leaderboard", "public"),
+            limits=models.Limits(**item.get("limits", {})),
+            selection=item.get("selection"),
+            reveal=times.get("reveal"),
+        )
+        _check_phase(phase, phases[-1] if phases else None, i, out)
+        phases.append(phase)
+    return tuple(phases)
+
+
+def _check_phase(phase: models.Phase, previous, i: int, out: Collector) -> None:
+    if phase.end <= phase.start:
+        out.add(("phases", i, "end"), "end must be after start")
+    if phase.reveal is not None and phase.reveal < phase.end:
+        out.add(("phases", i, "reveal"), "reveal must not be before the phase ends")
+    if previous is not None and phase.start < previous.end:
+        out.add(
+            ("phases", i, "start"),
+            f"phase {phase.id!r} starts before phase {previous.id!r} ends "
+            f"({previous.end.isoformat()}); phases must be in order and not overlap",
+        )
+
+
+def _hidden(folder: Path, item: dict[str, Any], out: Collector) -> models.HiddenDataSpec:
+    where = ("data", "hidden")
+    demo_key = _optional_path(folder, item, "demo_key_file", "file", out, (*where, "demo_key_file"))
+    spec = models.HiddenDataSpec(**{**item, "demo_key_file": demo_key})
+    source = spec.source
+    if source.startswith("https://"):
+        if not spec.sha256:
+            out.add(where, "an https:// source needs sha256: the archive's sha256")
+    elif source.startswith("file://") or source.startswith("http://"):
+        if source.startswith("http://"):
+            out.add((*where, "source"), "use https://, not http://")
+    elif source.endswith(".age"):
+        _, problem = resolve_inside(folder, source, want="file")
+        if problem:
+            out.add((*where, "source"), problem)
+        if not spec.sha256:
+            out.add(
+                where, "an encrypted archive needs sha256 (challenge-runner data pack prints it)"
+            )
+        if not spec.key_env:
+            out.add(where, "an encrypted archive needs key_env: the variable holding its key")
+    elif source.startswith("/") or ".." in Path(source).parts:
+        out.add((*where, "source"), f"{source!r} must be relative to the challenge folder")
+    return spec
+
+
+def _optional_path(folder, data, key, want, out, where=None) -> Path | None:
+    if key not in data:
+        return None
+    path, problem = resolve_inside(folder, data[key], want=want)
+    if problem:
+        out.add(where or (key,), problem)
+    return path
+
+
+def check_challenge_doc(folder: Path, raw: bytes, doc: Document, out: Collector):
+    """Schema-check then build; returns the Challenge, or None when the schema fails."""
+    if not out.check_schema(validator("challenge")):
+        return None
+    return build_challenge(folder, raw, doc, out)
