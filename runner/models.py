@@ -153,6 +153,17 @@ class Challenge:
     def phase(self, phase_id: str) -> Phase | None:
         return next((p for p in self.phases if p.id == phase_id), None)
 
+    @property
+    def private_reveal_at(self) -> datetime:
+        """When private-split scores of every evaluation may be shown in clear.
+
+        The latest reveal of a private phase (or the end of the last phase when none is
+        private): revealing earlier would let the private split be probed while a phase
+        that ranks on it is still running.
+        """
+        private = [p.reveal_at for p in self.phases if p.leaderboard == "private"]
+        return max(private) if private else max(p.end for p in self.phases)
+
 
 @dataclass(frozen=True)
 class BuildSpec:

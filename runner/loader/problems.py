@@ -73,7 +73,7 @@ class Collector:
                 self.display_path,
                 pos.line if pos else None,
                 pos.column if pos else None,
-                json_path(path) if path else "",
+                json_path(path),
                 message,
             )
         )

@@ -1,0 +1,72 @@
+"""The main job: evaluate every submission of a repository that lacks a current record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.errors import RunnerError
+from runner.loader import Problem, load_repo
+from runner.pipeline import LimitReached, Options, evaluate
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunReport:
+    problems: list[Problem] = field(default_factory=list)
+    evaluated: list[str] = field(default_factory=list)  # "label: status"
+    cached: int = 0
+    skipped: list[str] = field(default_factory=list)  # "label: why"
+    failures: list[str] = field(default_factory=list)  # maintainer-fixable errors
+
+    @property
+    def ok(self) -> bool:
+        return not (self.problems or self.failures)
+
+    def lines(self) -> list[str]:
+        out = [f"invalid: {p}" for p in self.problems]
+        out += [f"skipped: {s}" for s in self.skipped]
+        out += [f"failed to evaluate: {f}" for f in self.failures]
+        out.append(
+            f"{len(self.evaluated)} evaluated, {self.cached} unchanged, "
+            f"{len(self.skipped)} skipped, {len(self.problems)} invalid file(s), "
+            f"{len(self.failures)} error(s)"
+        )
+        return out
+
+
+def run_all(
+    root: Path,
+    *,
+    results_dir: Path,
+    only: set[str] = frozenset(),
+    force: bool = False,
+    unsafe: bool = False,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Evaluate, one by one, every valid submission without a current record."""
+    repo = load_repo(root)
+    report = RunReport(problems=list(repo.problems))
+    todo = [s for s in repo.submissions if not only or s.challenge in only]
+    options = Options(results_dir=results_dir, force=force, unsafe=unsafe, progress=progress)
+    for i, submission in enumerate(todo, 1):
+        label = f"{submission.challenge}/{submission.entrant}/{submission.name}"
+        if progress:
+            progress(f"[{i}/{len(todo)}] {label}")
+        try:
+            done = evaluate(repo.challenges[submission.challenge], submission, options)
+        except LimitReached as err:
+            report.skipped.append(f"{label}: {err.message}")
+            continue
+        except RunnerError as err:
+            report.failures.append(f"{label}: {err}")
+            continue
+        if done.cached:
+            report.cached += 1
+        else:
+            report.evaluated.append(f"{label}: {done.result.status}")
+            if progress:
+                progress(f"{label}: {done.result.status} {done.result.message}")
+    return report
