@@ -98,14 +98,6 @@ def artifact_sha256(submission: Submission) -> str:
     return hashlib.sha256(f"{submission.sha256}\n{artifact}".encode()).hexdigest()
 
 
-def hidden_env(challenge: Challenge, env: Mapping[str, str]) -> Mapping[str, str]:
-    """The environment, with the demo key filled in when the real one is not set."""
-    spec = challenge.hidden
-    if spec.key_env and spec.key_env not in env and spec.demo_key_file is not None:
-        return {**env, spec.key_env: spec.demo_key_file.read_text()}
-    return env
-
-
 def ingest(
     challenge: Challenge,
     submission: Submission,
@@ -174,7 +166,7 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
         challenge,
         data_dir=options.data_dir,
         cache_dir=options.cache_dir,
-        env=hidden_env(challenge, options.env),
+        env=options.env,
     )
     key = cache_key(challenge.sha256, hidden.sha256, artifact_sha256(submission), __version__)
     cached = None if options.force else find_cached(existing, key)

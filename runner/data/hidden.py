@@ -1,0 +1,307 @@
+"""Getting a challenge's hidden data onto this machine, verified and unpacked (DESIGN §4).
+
+Sources (``data.hidden.source``): a path to an age-encrypted tar (relative to the challenge
+folder, or absolute), ``file:///abs/path`` or a plain directory, or ``https://...``. Archive
+bytes are checked against ``data.hidden.sha256`` before they are decrypted or unpacked.
+
+Unpacked archives are cached in ``<cache>/<sha256>/`` (cache: ``$CHALLENGE_RUNNER_CACHE``
+or ``~/.cache/challenge-runner``, mode 0700). Work happens in ``<cache>/.partial-<pid>-*``
+and the finished tree is renamed into place, so a crash never leaves a half entry; partial
+folders of dead processes are removed on the next call. A complete entry is trusted as is:
+delete it to force a fresh unpack.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.data import archive, crypto, fetch
+from runner.data.archive import INPUTS, MAX_BYTES, MAX_FILES, TRUTH, Progress
+from runner.errors import DataError
+from runner.models import Challenge, HiddenDataSpec
+
+CACHE_ENV = "CHALLENGE_RUNNER_CACHE"
+DOWNLOAD_TIMEOUT_S = 3600.0
+
+
+@dataclass(frozen=True)
+class HiddenData:
+    """Hidden data ready to use.
+
+    ``inputs`` is the folder mounted read-only as ``/input`` in the container; ``truth`` is
+    the scorer's file and is never inside ``inputs``. ``sha256`` identifies the data in
+    result provenance: the archive's sha256, or ``tree_sha256`` of a directory.
+    """
+
+    inputs: Path
+    truth: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class _Options:
+    env: Mapping[str, str]
+    root: Path  # the challenge folder: relative paths in challenge.yaml start here
+    cache_dir: Path | None
+    max_files: int
+    max_bytes: int
+    download_timeout: float
+    allow_insecure_loopback: bool
+    say: Progress
+
+
+def open_hidden(
+    challenge: Challenge,
+    *,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    max_files: int = MAX_FILES,
+    max_bytes: int = MAX_BYTES,
+    download_timeout: float = DOWNLOAD_TIMEOUT_S,
+    allow_insecure_loopback: bool = False,
+    progress: Progress | None = None,
+) -> HiddenData:
+    """Obtain, verify and unpack the hidden data of ``challenge``.
+
+    ``data_dir`` (e.g. ``--data DIR``) overrides the challenge's source with a local folder
+    holding ``inputs/`` and ``truth.csv``. ``env`` (default ``os.environ``) supplies the
+    identity (``key_env``; when that variable is unset, the committed ``demo_key_file`` if
+    the challenge has one), the token (``token_env``) and the cache location. ``progress``
+    receives a short line per long stage (download, decrypt, unpack). Plain ``http://`` is
+    refused unless ``allow_insecure_loopback`` (tests only) and the host is loopback.
+    Every failure is a DataError saying what to fix.
+    """
+    env = os.environ if env is None else env
+    options = _Options(
+        env=env,
+        root=challenge.root,
+        cache_dir=cache_dir,
+        max_files=max_files,
+        max_bytes=max_bytes,
+        download_timeout=download_timeout,
+        allow_insecure_loopback=allow_insecure_loopback,
+        say=progress or (lambda _message: None),
+    )
+    if data_dir is not None:
+        return _from_directory(Path(data_dir), None)
+    spec = challenge.hidden
+    if urllib.parse.urlsplit(spec.source).scheme in ("http", "https"):
+        return _from_url(spec, options)
+    path = _local_path(spec.source, challenge.root)
+    if path.is_dir():
+        return _from_directory(path, spec.sha256)
+    if path.is_file():
+        return _from_archive_file(path, spec, options)
+    raise DataError(
+        f"hidden data {spec.source!r} not found (looked at {path}); fix data.hidden.source in "
+        "challenge.yaml or pass --data DIR",
+        path=str(challenge.root / "challenge.yaml"),
+    )
+
+
+def _local_path(source: str, root: Path) -> Path:
+    if source.startswith("file:"):
+        parts = urllib.parse.urlsplit(source)
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise DataError(
+                f"{source!r} is not a local file URL; write file:///absolute/path",
+                path=str(root / "challenge.yaml"),
+            )
+        return Path(urllib.parse.unquote(parts.path))
+    path = Path(source)
+    return path if path.is_absolute() else root / path
+
+
+def _from_directory(directory: Path, expected: str | None) -> HiddenData:
+    archive.check_layout(directory)
+    sha256 = archive.tree_sha256(directory)
+    if expected and expected.lower() != sha256:
+        raise DataError(_mismatch(expected, sha256, "folder"), path=str(directory))
+    return HiddenData(inputs=directory / INPUTS, truth=directory / TRUTH, sha256=sha256)
+
+
+def _from_archive_file(path: Path, spec: HiddenDataSpec, options: _Options) -> HiddenData:
+    actual = archive.file_sha256(path)
+    _verify(spec.sha256, actual, str(path))
+    with path.open("rb") as handle:
+        if not crypto.is_age(handle.read(64)):
+            raise DataError(
+                "hidden data in a file must be age-encrypted: make it with "
+                "`challenge-runner data pack DIR --recipient age1... -o FILE`",
+                path=str(path),
+            )
+    return _cached(actual, options, lambda work: _decrypt(path, spec, work, options))
+
+
+def _from_url(spec: HiddenDataSpec, options: _Options) -> HiddenData:
+    fetch.check_url(spec.source, allow_insecure_loopback=options.allow_insecure_loopback)
+
+    def fill(work: Path) -> Path:
+        token = _token(spec, options.env)  # only now: a warm cache needs no secret
+        downloaded = work / "download"
+        options.say(f"downloading {fetch.display_url(spec.source)}")
+        actual = fetch.download(
+            spec.source,
+            downloaded,
+            token=token,
+            token_env=spec.token_env,
+            max_bytes=options.max_bytes,
+            timeout=options.download_timeout,
+            allow_insecure_loopback=options.allow_insecure_loopback,
+        )
+        _verify(spec.sha256, actual, fetch.display_url(spec.source))
+        with downloaded.open("rb") as handle:
+            encrypted = crypto.is_age(handle.read(64))
+        # A URL behind a token may serve a plain tar; a file in the repository may not.
+        return _decrypt(downloaded, spec, work, options) if encrypted else downloaded
+
+    return _cached(spec.sha256.lower() if spec.sha256 else None, options, fill)
+
+
+def _token(spec: HiddenDataSpec, env: Mapping[str, str]) -> str | None:
+    if not spec.token_env:
+        return None
+    token = env.get(spec.token_env)
+    if not token:
+        raise DataError(
+            f"the environment variable {spec.token_env} (data.hidden.token_env) is not set: "
+            "set it to a token that can read the hidden data, or pass --data DIR"
+        )
+    return token
+
+
+def _decrypt(path: Path, spec: HiddenDataSpec, work: Path, options: _Options) -> Path:
+    secret, where = _identity(path, spec, options)
+    identities = crypto.parse_identities(secret, where)
+    options.say(f"decrypting {path.name}")
+    plain = work / "archive.tar"
+    crypto.decrypt_file(path, plain, identities, where)
+    return plain
+
+
+def _identity(path: Path, spec: HiddenDataSpec, options: _Options) -> tuple[str, str]:
+    """The identity text and where it came from (for messages; never the secret itself)."""
+    if spec.key_env and options.env.get(spec.key_env):
+        return options.env[spec.key_env], f"environment variable {spec.key_env}"
+    if spec.demo_key_file is not None:
+        demo = spec.demo_key_file
+        demo = demo if demo.is_absolute() else options.root / demo
+        options.say(f"using the DEMO key {demo.name}: it is public, so this data is not secret")
+        try:
+            return demo.read_text(encoding="utf-8"), f"demo key file {demo}"
+        except (OSError, UnicodeDecodeError) as err:
+            raise DataError(f"cannot read the demo key file: {err}", path=str(demo)) from err
+    if not spec.key_env:
+        raise DataError(
+            "the hidden data is age-encrypted but data.hidden.key_env is not set: add "
+            "key_env: NAME to challenge.yaml and put the identity in that variable",
+            path=str(path),
+        )
+    raise DataError(
+        f"the hidden data is encrypted and the environment variable {spec.key_env} is not "
+        f'set: export {spec.key_env}="$(cat KEY_FILE)" with the age identity (in CI, a '
+        "repository secret of that name), or pass --data DIR with the decrypted data",
+        path=str(path),
+    )
+
+
+def _verify(expected: str | None, actual: str, where: str) -> None:
+    if not expected:
+        raise DataError(
+            f"data.hidden.sha256 is not set in challenge.yaml; this file's sha256 is {actual}: "
+            "add it after checking that it is the file you meant",
+            path=where,
+        )
+    if expected.lower() != actual:
+        raise DataError(_mismatch(expected, actual, "file"), path=where)
+
+
+def _mismatch(expected: str, actual: str, what: str) -> str:
+    return (
+        f"sha256 mismatch: challenge.yaml says {expected.lower()} but the {what} has {actual}; "
+        f"if the data was re-packed on purpose, put the new sha256 in data.hidden.sha256, "
+        f"otherwise restore the {what}"
+    )
+
+
+def _cached(sha256: str | None, options: _Options, fill) -> HiddenData:
+    """Return the cache entry for ``sha256``, building it with ``fill(work) -> tar`` if absent.
+
+    ``sha256`` is None only for a URL without a declared hash: the download then fails
+    verification inside ``fill`` and tells the maintainer the hash to declare.
+    """
+    root = _cache_root(options)
+    entry = root / sha256 if sha256 else None
+    if entry is not None and _complete(entry):
+        options.say("using cached hidden data")
+        return _entry(entry, sha256)
+    work = Path(tempfile.mkdtemp(prefix=f".partial-{os.getpid()}-", dir=root))
+    try:
+        tar = fill(work)
+        options.say("unpacking")
+        archive.extract(
+            tar, work / "tree", max_files=options.max_files, max_bytes=options.max_bytes
+        )
+        assert entry is not None  # fill() verified the hash, so one was declared
+        _install(work / "tree", entry)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return _entry(entry, sha256)
+
+
+def _install(tree: Path, entry: Path) -> None:
+    if entry.exists() and not _complete(entry):
+        shutil.rmtree(entry)  # not made by us (renames are atomic): start it over
+    try:
+        os.rename(tree, entry)
+    except OSError:
+        if not _complete(entry):  # another process finished the same entry first
+            raise
+
+
+def _cache_root(options: _Options) -> Path:
+    default = Path(options.env.get("HOME") or Path.home()) / ".cache" / "challenge-runner"
+    root = Path(options.cache_dir or options.env.get(CACHE_ENV) or default)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o700)  # decrypted truth lives here: no other user may look in
+    except OSError as err:
+        raise DataError(
+            f"cannot use the cache folder ({err}); set {CACHE_ENV} to a writable folder",
+            path=str(root),
+        ) from err
+    _remove_stale(root)
+    return root
+
+
+def _remove_stale(root: Path) -> None:
+    """Delete partial folders left by processes that died mid-way."""
+    for partial in root.glob(".partial-*"):
+        pid = partial.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _complete(entry: Path) -> bool:
+    return (entry / INPUTS).is_dir() and (entry / TRUTH).is_file()
+
+
+def _entry(entry: Path, sha256: str) -> HiddenData:
+    return HiddenData(inputs=entry / INPUTS, truth=entry / TRUTH, sha256=sha256)
