@@ -188,7 +188,8 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
         result = _score_and_build(challenge, submission, hidden, got, key, now, options)
     timings["total"] = time.monotonic() - started
     result = replace(result, timings={k: round(v, 3) for k, v in timings.items()})
-    return Evaluation(result, _record(challenge, result, options, now))
+    sealed = _sealed(challenge, result, now)
+    return Evaluation(sealed, _write(sealed, options))
 
 
 def _check_limits(challenge, phase, existing, entrant: str, now: datetime) -> None:
@@ -262,11 +263,17 @@ def _seal_detail(challenge: Challenge, detail: str) -> str | None:
     return encrypt_text(detail, challenge.hidden.recipient)
 
 
-def _record(challenge: Challenge, result: Result, options: Options, now: datetime) -> Path:
-    from runner.records import write_result
+def _sealed(challenge: Challenge, result: Result, now: datetime) -> Result:
+    """The result as it may be shown and stored: private scores sealed before the reveal."""
     from runner.reveal import seal_result
 
     if not challenge.hidden.recipient:
         # Nothing to seal private scores to: they are not stored (documented in hosting.md).
         result = replace(result, scores={k: v for k, v in result.scores.items() if k != "private"})
-    return write_result(options.results_dir, seal_result(challenge, result, now))
+    return seal_result(challenge, result, now)
+
+
+def _write(result: Result, options: Options) -> Path:
+    from runner.records import write_result
+
+    return write_result(options.results_dir, result)

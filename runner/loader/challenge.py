@@ -123,10 +123,13 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
                     f"metric {spec.name!r} needs a {kind} column, but {column.name!r} "
                     f"is a {column.kind} column",
                 )
-    names = [s.name + "@" + (s.column or "") for s in specs]
+    names = [s.name for s in specs]
     for i, name in enumerate(names):
         if name in names[:i]:
-            out.add(("metrics", i), "this metric is listed twice for the same column; remove one")
+            out.add(
+                ("metrics", i, "name"),
+                f"metric {name!r} is listed twice; scores are keyed by metric name, keep one",
+            )
     return tuple(specs)
 
 

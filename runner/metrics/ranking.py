@@ -1,0 +1,109 @@
+"""Ranking metrics on scores: ROC AUC (binary and one-vs-rest) and average precision.
+
+``roc_auc`` is computed from placement values (DeLong 1988): each positive's share of
+negatives scored below it (ties count half), averaged. Two sorts and two ``searchsorted``
+calls, no Python loop, and the same components give DeLong's variance in
+``runner.confidence``. For ``roc_auc_ovr`` ``y_pred`` is 2-D (one column per class) and
+``y_true`` holds column indices 0..k-1; every class must occur in the truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runner.metrics.base import Metric, finite_numbers, positive_mask, require_both_classes
+
+
+def placements(positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Twice the DeLong placement counts of positives and of negatives (integers).
+
+    For positive i: 2 x (negatives scored below it) + (negatives tied with it); for negative
+    j: 2 x (positives scored above it) + (positives tied with it). Integers keep the AUC sum
+    exact; V10 = first / (2 n0) and V01 = second / (2 n1).
+    """
+    pos = np.sort(scores[positive])
+    neg = np.sort(scores[~positive])
+    pos_in_neg = np.searchsorted(neg, pos, "left") + np.searchsorted(neg, pos, "right")
+    neg_in_pos = np.searchsorted(pos, neg, "left") + np.searchsorted(pos, neg, "right")
+    return pos_in_neg, 2 * len(pos) - neg_in_pos
+
+
+def auc_from_placements(pos_in_neg: np.ndarray, n_neg: int) -> float:
+    return float(np.sum(pos_in_neg) / (2.0 * len(pos_in_neg) * n_neg))
+
+
+def _auc_counts(positive: np.ndarray, scores: np.ndarray) -> float:
+    pos = np.sort(scores[positive])
+    neg = np.sort(scores[~positive])
+    twice_u = np.searchsorted(neg, pos, "left") + np.searchsorted(neg, pos, "right")
+    return auc_from_placements(twice_u, len(neg))
+
+
+def binary_inputs(y_true: np.ndarray, y_pred: np.ndarray, metric: str):
+    positive = positive_mask(y_true)
+    require_both_classes(positive, metric)
+    return positive, finite_numbers(y_pred, "y_pred")
+
+
+def roc_auc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return _auc_counts(*binary_inputs(y_true, y_pred, "roc_auc"))
+
+
+def roc_auc_ovr(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Macro average of one-vs-rest AUCs; column j of ``y_pred`` scores class j."""
+    scores = finite_numbers(y_pred, "y_pred")
+    if scores.ndim != 2 or scores.shape[1] < 2:
+        raise ValueError("roc_auc_ovr needs y_pred with one column per class (2-D, k >= 2)")
+    codes = np.asarray(y_true)
+    k = scores.shape[1]
+    if codes.dtype.kind not in "iu" or codes.min() < 0 or codes.max() >= k:
+        raise ValueError(f"roc_auc_ovr needs y_true as column indices 0..{k - 1}")
+    counts = np.bincount(codes, minlength=k)
+    if np.any(counts == 0) or np.any(counts == len(codes)):
+        raise ValueError("roc_auc_ovr is undefined unless every class occurs in the truth")
+    return float(np.mean([_auc_counts(codes == j, scores[:, j]) for j in range(k)]))
+
+
+def average_precision(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Sum over distinct thresholds of (recall step) x precision, as scikit-learn does."""
+    positive, scores = binary_inputs(y_true, y_pred, "average_precision")
+    order = np.argsort(-scores, kind="stable")
+    hits = positive[order]
+    # The last row of each run of equal scores closes a threshold.
+    closes = np.r_[scores[order][1:] != scores[order][:-1], True]
+    tps = np.cumsum(hits)[closes]
+    seen = np.flatnonzero(closes) + 1
+    precision = tps / seen
+    recall_step = np.diff(np.r_[0, tps]) / tps[-1]
+    return float(np.sum(recall_step * precision))
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "roc_auc",
+        roc_auc,
+        True,
+        (0.0, 1.0),
+        "probability",
+        4,
+        description="area under the ROC curve (positive class 1)",
+    ),
+    Metric(
+        "roc_auc_ovr",
+        roc_auc_ovr,
+        True,
+        (0.0, 1.0),
+        "probability",
+        4,
+        description="macro mean of one-vs-rest ROC AUC over classes",
+    ),
+    Metric(
+        "average_precision",
+        average_precision,
+        True,
+        (0.0, 1.0),
+        "probability",
+        4,
+        description="area under the precision-recall curve (step-wise)",
+    ),
+)

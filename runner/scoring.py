@@ -1,0 +1,379 @@
+"""Score a predictions file against the hidden truth: the ``score`` step of the pipeline.
+
+``score_predictions`` reads and validates the predictions (``runner.predictions``; a
+``PredictionsError`` means status ``invalid``), aligns them to the truth by id, and computes
+every metric of the challenge on the public and private splits with confidence intervals
+(``runner.confidence``). Anything that is the platform's fault — the challenge's
+``scoring.py`` raising or returning NaN, a metric undefined on the truth — raises
+``ScoringError`` (status ``error``, which never counts against limits).
+
+How a predictions column feeds a registry metric whose ``kind`` differs:
+
+* probability column, label metric (accuracy, f1, ...): the predicted label is 1 when
+  p >= 0.5, else 0; the truth is the 0/1 column.
+* label column, probability metric (roc_auc, log_loss, ...): the score is 1.0 where the label
+  is "1", else 0.0 (hard predictions); the truth labels must be "0"/"1".
+* probability column, number metric (rmse, mae, ...): the probabilities and 0/1 truth as
+  numbers.
+* ``column: null`` with several probability columns (``roc_auc_ovr``, multi-class
+  ``log_loss`` or ``brier``): y_pred has one column per class in the declared order, and the
+  truth's same-named columns are one-hot; the class is the column holding the 1.
+
+Truth columns of probability predictions must be binary (0/1, true/false), and the positive
+class is 1. Custom metrics get confidence intervals from ``CUSTOM_BUCKETS`` disjoint random
+buckets of rows (``score()`` called once per bucket, so about one extra full call in total;
+batch means with a Student t quantile); if ``score()`` fails on a bucket the interval is left
+empty while the value stands.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pacsv
+
+from runner import confidence
+from runner.errors import ConfigError, DataError, RunnerError
+from runner.metrics import Metric, get_metric
+from runner.models import Challenge, LadderStats, MetricSpec, Score
+from runner.predictions import read_predictions
+
+CUSTOM_BUCKETS = 16
+PLATFORM_FAULT = (
+    "the challenge's scorer failed; this is the platform's fault and does not count against "
+    "your limits"
+)
+TRUE_TEXT = {"1": 1, "1.0": 1, "true": 1, "0": 0, "0.0": 0, "false": 0}
+
+
+class ScoringError(RunnerError):
+    """The platform failed to score (status ``error``); ``detail`` is for maintainers."""
+
+    def __init__(self, detail: str, message: str = PLATFORM_FAULT):
+        super().__init__(message, detail=detail)
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    scores: dict[str, dict[str, Score]]  # split -> metric name -> Score
+    ladder: LadderStats | None = None
+
+
+def metric_display(challenge: Challenge, spec: MetricSpec) -> tuple[bool, int]:
+    """``(higher_is_better, display decimals)`` of a registry or custom metric."""
+    if spec.custom:
+        better = True if spec.higher_is_better is None else spec.higher_is_better
+        return better, 4 if spec.precision is None else spec.precision
+    metric = get_metric(spec.name)
+    return metric.higher_is_better, metric.precision if spec.precision is None else spec.precision
+
+
+# --- truth -----------------------------------------------------------------------------------
+
+
+def read_truth(path: Path, challenge: Challenge) -> pd.DataFrame:
+    """truth.csv as typed columns: ids as text, 0/1 ints for probability targets, floats for
+    number targets, text for labels; the split column and any other columns as read."""
+    spec = challenge.predictions
+    text_columns = [spec.id_column, *(c.name for c in spec.columns)]
+    if challenge.split.column:
+        text_columns.append(challenge.split.column)
+    table = _read_truth_table(Path(path), text_columns)
+    missing = [name for name in text_columns if name not in table.column_names]
+    if missing:
+        raise DataError(
+            f"truth.csv lacks column(s) {', '.join(map(repr, missing))}", path=str(path)
+        )
+    truth = table.to_pandas()
+    if truth.empty:
+        raise DataError("truth.csv has no rows", path=str(path))
+    _check_truth_ids(truth[spec.id_column], path)
+    for column in spec.columns:
+        truth[column.name] = _truth_column(truth[column.name], column, path)
+    return truth
+
+
+def _read_truth_table(path: Path, text_columns: list[str]) -> pa.Table:
+    types = {name: pa.string() for name in text_columns}
+    try:
+        return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
+    except (OSError, pa.ArrowInvalid) as err:
+        raise DataError(f"truth.csv cannot be read: {err}", path=str(path)) from err
+
+
+def _check_truth_ids(ids: pd.Series, path: Path) -> None:
+    repeated = ids[ids.duplicated()]
+    if len(repeated):
+        shown = ", ".join(map(repr, repeated.unique()[:3]))
+        raise DataError(f"truth.csv repeats {len(repeated)} id(s), e.g. {shown}", path=str(path))
+
+
+def _truth_column(values: pd.Series, column, path: Path) -> pd.Series | np.ndarray:
+    where = f"truth.csv column {column.name!r}"
+    if column.kind == "number":
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(numbers))
+        if len(bad):
+            raise DataError(
+                f"{where} has non-numeric values on line(s) {_lines(bad)}", path=str(path)
+            )
+        return numbers
+    if column.kind == "probability":
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(_text(values)))
+        found = pc.index_in(text, value_set=pa.array(list(TRUE_TEXT))).fill_null(-1).to_numpy()
+        bad = np.flatnonzero(found < 0)
+        if len(bad):
+            raise DataError(
+                f"{where} must hold binary labels 0/1 for a probability column; line(s) "
+                f"{_lines(bad)} do not",
+                path=str(path),
+            )
+        return np.array(list(TRUE_TEXT.values()), dtype=np.int8)[found]
+    bad = np.flatnonzero((values.isna() | (values == "")).to_numpy())
+    if column.classes:
+        bad = np.union1d(bad, np.flatnonzero(~values.isin(column.classes).to_numpy()))
+    if len(bad):
+        raise DataError(
+            f"{where} has labels outside the declared classes on line(s) {_lines(bad)}",
+            path=str(path),
+        )
+    return values
+
+
+def _lines(rows: np.ndarray) -> str:
+    return ", ".join(str(i + 2) for i in rows[:5]) + (" ..." if len(rows) > 5 else "")
+
+
+def _text(values: pd.Series) -> pa.Array:
+    """A text column as an arrow array (zero-copy for pandas' arrow-backed strings)."""
+    return pa.array(pd.array(values, dtype="str"))
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return values.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def split_masks(truth: pd.DataFrame, challenge: Challenge) -> dict[str, np.ndarray]:
+    """Boolean row masks of the public and private splits (empty splits are left out)."""
+    split = challenge.split
+    if split.column:
+        if split.column not in truth.columns:
+            raise DataError(f"truth.csv lacks the split column {split.column!r}")
+        values = _text(truth[split.column])
+        masks = {name: _mask(pc.equal(values, name)) for name in ("public", "private")}
+        if not (masks["public"] | masks["private"]).all():  # tolerate case and spaces
+            values = pc.utf8_lower(pc.utf8_trim_whitespace(values))
+            masks = {name: _mask(pc.equal(values, name)) for name in ("public", "private")}
+        bad = np.flatnonzero(~(masks["public"] | masks["private"]))
+        if len(bad):
+            raise DataError(
+                f"truth.csv column {split.column!r} must say 'public' or 'private'; line(s) "
+                f"{_lines(bad)} do not"
+            )
+    elif split.public_fraction is not None:
+        # A seeded permutation of truth rows: stable while truth.csv (pinned by sha256) is.
+        order = np.random.default_rng(split.seed).permutation(len(truth))
+        public = np.zeros(len(truth), dtype=bool)
+        public[order[: round(split.public_fraction * len(truth))]] = True
+        masks = {"public": public, "private": ~public}
+    else:
+        raise ConfigError("split needs a column or a public_fraction", path=challenge.id)
+    return {name: mask for name, mask in masks.items() if mask.any()}
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def score_predictions(
+    challenge: Challenge, truth: pd.DataFrame, predictions_path: Path, *, seed: int = 0
+) -> ScoreOutcome:
+    """Validate the predictions and compute every metric on each split, with intervals.
+
+    Raises ``PredictionsError`` (participant's fault: status ``invalid``) or ``ScoringError``
+    (platform's fault: status ``error``).
+    """
+    spec = challenge.predictions
+    predictions = read_predictions(predictions_path, spec, pd.Index(truth[spec.id_column]))
+    masks = split_masks(truth, challenge)
+    custom = _custom_scores(challenge, truth, predictions, masks, seed)
+    scores: dict[str, dict[str, Score]] = {split: {} for split in masks}
+    for metric_spec in challenge.metrics:
+        if metric_spec.custom:
+            for split in masks:
+                scores[split][metric_spec.name] = custom[split][metric_spec.name]
+            continue
+        metric = get_metric(metric_spec.name)
+        y_true, y_pred = metric_inputs(challenge, metric_spec, truth, predictions)
+        for split, mask in masks.items():
+            rows = _rows(mask)
+            scores[split][metric.name] = _score(
+                challenge, metric, y_true[rows], y_pred[rows], split, seed
+            )
+    return ScoreOutcome(scores, _ladder(challenge, truth, predictions, masks.get("public")))
+
+
+def _rows(mask: np.ndarray):
+    return slice(None) if mask.all() else mask
+
+
+def metric_inputs(
+    challenge: Challenge, spec: MetricSpec, truth: pd.DataFrame, predictions: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(y_true, y_pred)`` arrays for a registry metric, in truth order (see module doc)."""
+    metric = get_metric(spec.name)
+    columns = challenge.predictions.columns
+    if spec.column is None and len(columns) > 1:
+        if any(c.kind != "probability" for c in columns) or metric.kind != "probability":
+            raise ScoringError(
+                f"metric {spec.name!r} needs `column:`: the predictions have several columns"
+            )
+        y_true = np.argmax(np.column_stack([truth[c.name].to_numpy() for c in columns]), axis=1)
+        return y_true, predictions[[c.name for c in columns]].to_numpy(dtype=np.float64)
+    column = challenge.predictions.column(spec.column or columns[0].name)
+    return _convert(metric, column.kind, truth[column.name], predictions[column.name])
+
+
+def _convert(metric: Metric, kind: str, truth: pd.Series, pred: pd.Series):
+    if kind == "label":
+        y_true, y_pred = np.asarray(truth, dtype=str), np.asarray(pred, dtype=str)
+        if metric.kind == "probability":
+            y_pred = (y_pred == "1").astype(np.float64)  # hard scores: 1.0 for the label "1"
+        elif metric.kind == "number":
+            raise ScoringError(f"metric {metric.name!r} needs numbers, but the column holds labels")
+        return y_true, y_pred
+    y_true, y_pred = np.asarray(truth), np.asarray(pred, dtype=np.float64)
+    if metric.kind == "label":
+        if kind != "probability":
+            raise ScoringError(f"metric {metric.name!r} needs labels, but the column holds numbers")
+        y_pred = (y_pred >= 0.5).astype(np.int8)
+    elif metric.kind == "probability" and kind == "number":
+        raise ScoringError(
+            f"metric {metric.name!r} needs probabilities, but the column holds numbers"
+        )
+    return y_true, y_pred
+
+
+def _score(challenge: Challenge, metric: Metric, y_true, y_pred, split: str, seed: int) -> Score:
+    board = challenge.leaderboard
+    try:
+        value, low, high = confidence.estimate(
+            metric, y_true, y_pred, level=board.ci, n_boot=board.bootstrap, seed=seed
+        )
+    except ValueError:
+        # The interval may be undefined where the value is not (e.g. one positive row).
+        try:
+            return Score(metric(y_true, y_pred))
+        except ValueError as err:
+            raise ScoringError(f"metric {metric.name!r} on the {split} split: {err}") from err
+    return Score(value, low, high)
+
+
+def _ladder(challenge, truth, predictions, public: np.ndarray | None) -> LadderStats | None:
+    spec = challenge.primary
+    if public is None or spec.custom or get_metric(spec.name).per_row_loss is None:
+        return None
+    metric = get_metric(spec.name)
+    y_true, y_pred = metric_inputs(challenge, spec, truth, predictions)
+    rows = _rows(public)
+    loss = metric.per_row_loss(y_true[rows], y_pred[rows])
+    sd = float(np.std(loss, ddof=1)) if len(loss) > 1 else 0.0
+    return LadderStats(loss_mean=float(np.mean(loss)), loss_sd=sd, n=len(loss))
+
+
+# --- custom scoring.py -----------------------------------------------------------------------
+
+
+def _custom_scores(challenge, truth, predictions, masks, seed) -> dict[str, dict[str, Score]]:
+    names = [spec.name for spec in challenge.metrics if spec.custom]
+    if not names:
+        return {}
+    if challenge.scoring is None:
+        raise ScoringError(f"custom metric(s) {names} declared but the challenge has no scoring.py")
+    score = load_scorer(challenge.scoring)
+    rng = np.random.default_rng(seed)
+    out = {}
+    for split, mask in masks.items():
+        rows = np.flatnonzero(mask)
+        values = _call_scorer(score, truth, predictions, rows, names, split)
+        bounds = _custom_bounds(score, truth, predictions, rows, names, values, challenge, rng)
+        out[split] = {name: Score(values[name], *bounds[name]) for name in names}
+    return out
+
+
+def load_scorer(path: Path) -> Callable:
+    """The ``score`` function of a challenge's scoring.py (trusted maintainer code)."""
+    try:
+        spec = importlib.util.spec_from_file_location(
+            f"challenge_scoring_{abs(hash(str(path)))}", path
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        score = module.score
+    except Exception as err:  # any failure of maintainer code is the platform's fault
+        raise ScoringError(f"{path}: cannot load score():\n{traceback.format_exc()}") from err
+    if not callable(score):
+        raise ScoringError(f"{path}: `score` is not a function")
+    return score
+
+
+def _call_scorer(score, truth, predictions, rows, names, split) -> dict[str, float]:
+    part_truth = truth.iloc[rows].reset_index(drop=True)
+    part_pred = predictions.iloc[rows].reset_index(drop=True)
+    try:
+        result = score(part_truth, part_pred)
+    except Exception as err:
+        raise ScoringError(
+            f"score() raised on the {split} split:\n{traceback.format_exc()}"
+        ) from err
+    if not isinstance(result, dict):
+        raise ScoringError(
+            f"score() returned {type(result).__name__}, not a dict, on the {split} split"
+        )
+    values = {}
+    for name in names:
+        if name not in result:
+            raise ScoringError(
+                f"score() returned no {name!r} on the {split} split "
+                f"(keys: {sorted(map(str, result))})"
+            )
+        values[name] = _finite(result[name], name, split)
+    return values
+
+
+def _finite(value, name: str, split: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise ScoringError(
+            f"score() returned {value!r} for {name!r} on the {split} split; need a finite number"
+        )
+    return number
+
+
+def _custom_bounds(score, truth, predictions, rows, names, values, challenge, rng):
+    empty = {name: (None, None) for name in names}
+    if len(rows) < 2 * CUSTOM_BUCKETS:
+        return empty
+    buckets = np.array_split(rng.permutation(rows), CUSTOM_BUCKETS)
+    try:
+        per_bucket = [
+            _call_scorer(score, truth, predictions, np.sort(b), names, "bucket") for b in buckets
+        ]
+    except ScoringError:
+        return empty  # undefined on small buckets: no interval, the value still stands
+    level = challenge.leaderboard.ci
+    return {
+        name: confidence.bucket_bounds(np.array([v[name] for v in per_bucket]), values[name], level)
+        for name in names
+    }

@@ -1,0 +1,216 @@
+"""Predictions validation: every bad input gets its exact participant-safe message."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from runner.errors import PredictionsError
+from runner.models import PredictionColumn, PredictionsSpec
+from runner.predictions import first_invalid_utf8, read_predictions
+
+PROBA = PredictionsSpec("id", (PredictionColumn("p", "probability"),))
+LABELS = PredictionsSpec("id", (PredictionColumn("label", "label", ("cat", "dog")),))
+NUMBERS = PredictionsSpec("id", (PredictionColumn("y", "number"),))
+TRUTH_IDS = pd.Index(["1", "2", "3", "4"])
+
+BAD = {
+    "empty": (
+        b"",
+        "the predictions file is empty; it needs the header line `id,p` and one row per test id",
+    ),
+    "header_only": (
+        b"id,p\n",
+        "the predictions file has a header but no rows; write one row per test id (4 rows)",
+    ),
+    "semicolons": (
+        b"id;p\n1;0.5\n",
+        "the file uses ';' as the delimiter; separate columns with commas: the header must be "
+        "`id,p`",
+    ),
+    "tabs": (
+        b"id\tp\n1\t0.5\n",
+        "the file uses a tab as the delimiter; separate columns with commas: the header must be "
+        "`id,p`",
+    ),
+    "no_id_column": (
+        b"ID,p\n1,0.5\n",
+        "the header has no id column 'id'; the header must be `id,p` (found `ID,p`)",
+    ),
+    "missing_column": (
+        b"id,q\n1,0.5\n",
+        "the header lacks column(s) 'p'; the header must be `id,p` (found `id,q`)",
+    ),
+    "extra_column": (
+        b"id,p,q\n1,0.5,1\n",
+        "the header has unexpected column(s) 'q'; the header must be `id,p`",
+    ),
+    "repeated_column": (
+        b"id,p,p\n1,0.5,0.5\n",
+        "the header repeats column(s) 'p'; the header must be `id,p`",
+    ),
+    "duplicated_ids": (
+        b"id,p\n1,0.1\n2,0.2\n1,0.3\n3,0.1\n4,0.1\n",
+        "1 id(s) appear more than once: '1' on lines 2 and 4; write each id exactly once",
+    ),
+    "float_ids": (
+        b"id,p\n1.0,0.1\n2.0,0.2\n3.0,0.3\n4.0,0.4\n",
+        "4 id(s) are not in the test set: line 2 (id '1.0'), line 3 (id '2.0'), line 4 "
+        "(id '3.0') and 1 more; id '1.0' looks like the id '1' written as a decimal number; "
+        "write ids exactly as in the test inputs (read them as text, not as floats)",
+    ),
+    "spaced_id": (
+        b"id,p\n 1,0.1\n2,0.2\n3,0.3\n4,0.4\n",
+        "1 id(s) are not in the test set: line 2 (id ' 1'); id ' 1' has surrounding spaces; "
+        "write ids exactly as in the test inputs",
+    ),
+    "extra_id": (
+        b"id,p\n1,0.1\n2,0.2\n3,0.3\n4,0.4\nx9,0.5\n",
+        "1 id(s) are not in the test set: line 6 (id 'x9'); predict exactly the ids of the "
+        "test inputs",
+    ),
+    "missing_ids": (
+        b"id,p\n1,0.1\n2,0.2\n",
+        "2 test id(s) have no prediction, e.g. '3', '4'; write one row for every test id",
+    ),
+    "nan_and_inf": (
+        b"id,p\n1,0.1\n2,nan\n3,inf\n4,\n",
+        "column 'p' has empty, NaN or infinite values at line 3 (id '2'), line 4 (id '3'), "
+        "line 5 (id '4'); every row needs a finite number",
+    ),
+    "probability_1.2": (
+        b"id,p\n1,0.1\n2,1.2\n3,0.3\n4,-0.5\n",
+        "column 'p' must hold probabilities between 0 and 1: line 3 (id '2') has 1.2, "
+        "line 5 (id '4') has -0.5",
+    ),
+    "not_a_number": (
+        b"id,p\n1,0.1\n2,abc\n3,0.3\n4,1/2\n",
+        "column 'p' must hold numbers: line 3 has 'abc', line 5 has '1/2'; write plain decimal "
+        "numbers such as 0.25",
+    ),
+    "non_utf8": (
+        b"id,p\n1,0.1\n2,0.2\n3,\xff0.3\n4,0.4\n",
+        "the predictions file is not valid UTF-8 (line 4, byte 3); save it as UTF-8 text",
+    ),
+    "non_utf8_header": (
+        b"id,p\xe9\n1,0.1\n",
+        "the predictions file is not valid UTF-8 (line 1, byte 5); save it as UTF-8 text",
+    ),
+    "wrong_field_count": (
+        b"id,p\n1,0.1\n2,0.2,9\n3,0.3\n4,0.4\n",
+        "CSV rows with the wrong number of fields (2 expected): line 3 has 3 fields; quote "
+        "values that contain commas and write one value per column",
+    ),
+    "ten_million_columns": (
+        b"id,p" + b",x" * 10_000_000 + b"\n1,0.5\n",
+        "the header line is longer than 65536 bytes (a header with millions of columns?); "
+        "the header must be `id,p`",
+    ),
+}
+
+
+def _write(tmp_path: Path, data: bytes, name: str = "predictions.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_predictions_get_their_message(tmp_path: Path, case: str) -> None:
+    data, message = BAD[case]
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(_write(tmp_path, data), PROBA, TRUTH_IDS)
+    assert caught.value.message == message
+    assert caught.value.path == "predictions.csv"
+
+
+def test_labels_outside_the_class_set(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"id,label\n1,cat\n2,bird\n3,dog\n4,\n")
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(path, LABELS, TRUTH_IDS)
+    assert caught.value.message == (
+        "column 'label' has labels outside 'cat', 'dog': line 3 (id '2'), line 5 (id '4'); "
+        "use only those labels"
+    )
+
+
+def test_a_2_gb_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    subprocess.run(["truncate", "-s", "2G", str(path)], check=True)  # sparse: no disk used
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(path, PROBA, TRUTH_IDS)
+    assert caught.value.message == (
+        "the predictions file is 2.0 GB, over the limit of 1.0 GB; write only the columns "
+        "`id,p`, one row per test id"
+    )
+
+
+def test_row_and_byte_caps(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"id,p\n1,0.1\n2,0.2\n3,0.3\n4,0.4\n")
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(path, PROBA, max_rows=3)
+    assert caught.value.message == "the predictions file has 4 rows, over the limit of 3"
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(path, PROBA, max_bytes=20)
+    assert caught.value.message == (
+        "the predictions file is 29 bytes, over the limit of 20 bytes; write only the columns "
+        "`id,p`, one row per test id"
+    )
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(tmp_path / "nope.csv", PROBA)
+    assert caught.value.message == "the predictions file does not exist or cannot be read"
+
+
+def test_rows_come_back_in_truth_order(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"id,p\n4,0.4\n2,0.2\n3,0.3\n1,0.1\n")
+    frame = read_predictions(path, PROBA, TRUTH_IDS)
+    assert frame["id"].tolist() == ["1", "2", "3", "4"]
+    assert frame["p"].tolist() == [0.1, 0.2, 0.3, 0.4]
+    assert frame["p"].dtype == np.float64
+
+
+def test_bom_crlf_and_column_order_are_accepted(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"\xef\xbb\xbfp,id\r\n0.1,1\r\n0.2,2\r\n0.3,3\r\n0.4,4\r\n")
+    frame = read_predictions(path, PROBA, TRUTH_IDS)
+    assert list(frame.columns) == ["id", "p"]
+    assert frame["p"].tolist() == [0.1, 0.2, 0.3, 0.4]
+
+
+def test_without_truth_rows_keep_file_order_and_duplicates_still_fail(tmp_path: Path) -> None:
+    frame = read_predictions(_write(tmp_path, b"id,y\nb,2.5\na,-1\n"), NUMBERS)
+    assert frame.to_dict("list") == {"id": ["b", "a"], "y": [2.5, -1.0]}
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(_write(tmp_path, b"id,y\nb,2.5\na,-1\nb,3\nb,4\nb,5\n"), NUMBERS)
+    assert caught.value.message == (
+        "1 id(s) appear more than once: 'b' on lines 2 and 4 and 5 ...; write each id exactly once"
+    )
+
+
+def test_quoted_labels_with_commas_parse(tmp_path: Path) -> None:
+    spec = PredictionsSpec("id", (PredictionColumn("label", "label"),))
+    frame = read_predictions(_write(tmp_path, b'id,label\n1,"a, b"\n2,c\n'), spec)
+    assert frame["label"].tolist() == ["a, b", "c"]
+
+
+def test_many_offending_rows_are_summarised(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{'nan' if i % 2 else 0.5}\n" for i in range(1, 101))
+    ids = pd.Index([str(i) for i in range(1, 101)])
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(_write(tmp_path, ("id,p\n" + rows).encode()), PROBA, ids)
+    assert caught.value.message == (
+        "column 'p' has empty, NaN or infinite values at line 2 (id '1'), line 4 (id '3'), "
+        "line 6 (id '5') and 47 more; every row needs a finite number"
+    )
+
+
+def test_invalid_utf8_found_across_chunk_boundaries(tmp_path: Path) -> None:
+    body = b"id,p\n" + b"".join(b"%d,0.5\n" % i for i in range(1_000_000))
+    path = _write(tmp_path, body + "7,é\n".encode() + b"8,\xc3\n")
+    assert first_invalid_utf8(path) == (1_000_003, 3)
