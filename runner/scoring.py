@@ -271,10 +271,15 @@ def _score(challenge: Challenge, metric: Metric, y_true, y_pred, split: str, see
     except ValueError:
         # The interval may be undefined where the value is not (e.g. one positive row).
         try:
-            return Score(metric(y_true, y_pred))
+            return _plain_score(metric(y_true, y_pred))
         except ValueError as err:
             raise ScoringError(f"metric {metric.name!r} on the {split} split: {err}") from err
-    return Score(value, low, high)
+    return _plain_score(value, low, high)
+
+
+def _plain_score(value, low=None, high=None) -> Score:
+    """A Score of built-in floats: numpy scalars are not JSON numbers for the record."""
+    return Score(*(None if v is None else float(v) for v in (value, low, high)))
 
 
 def _ladder(challenge, truth, predictions, public: np.ndarray | None) -> LadderStats | None:
@@ -305,7 +310,7 @@ def _custom_scores(challenge, truth, predictions, masks, seed) -> dict[str, dict
         rows = np.flatnonzero(mask)
         values = _call_scorer(score, truth, predictions, rows, names, split)
         bounds = _custom_bounds(score, truth, predictions, rows, names, values, challenge, rng)
-        out[split] = {name: Score(values[name], *bounds[name]) for name in names}
+        out[split] = {name: _plain_score(values[name], *bounds[name]) for name in names}
     return out
 
 

@@ -77,7 +77,11 @@ def _read(path: Path, out: Collector) -> tuple[bytes, Document] | None:
 
 
 def check_challenge(path: Path, root: Path | None = None):
-    """(Challenge or None, problems) for challenges/<id>/ or its challenge.yaml."""
+    """(Challenge or None, problems) for challenges/<id>/ or its challenge.yaml.
+
+    Paths in the result are absolute; problems show them relative to ``root``.
+    """
+    path = path.absolute()
     file = path / "challenge.yaml" if path.is_dir() else path
     out = Collector(_display(file, root))
     read = _read(file, out)
@@ -92,6 +96,7 @@ def check_submission(
     teams: Mapping[str, models.Team] | None = None,
 ):
     """(Submission or None, problems) for one manifest."""
+    path, root = path.absolute(), root.absolute()
     out = Collector(_display(path, root))
     read = _read(path, out)
     submission = None
@@ -109,6 +114,7 @@ def check_submission(
 
 
 def check_teams(path: Path, root: Path | None = None):
+    path = path.absolute()
     out = Collector(_display(path, root))
     read = _read(path, out)
     teams = build_teams(read[1], out) if read else {}
@@ -165,6 +171,7 @@ def find_manifests(root: Path) -> list[Path]:
 
 def load_repo(root: Path) -> Repo:
     """Load every challenge, teams.yaml and every manifest under ``root``."""
+    root = root.absolute()
     problems: list[Problem] = []
     challenges: dict[str, models.Challenge] = {}
     for folder in sorted((root / "challenges").glob("*/")):

@@ -60,13 +60,21 @@ def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> 
         phases=phases,
         hidden=hidden,
         public_dir=public,
-        split=models.SplitSpec(**data.get("split", {})),
+        split=_split(data.get("split", {}), out),
         submission_kinds=tuple(data.get("submission_kinds", ("predictions", "container"))),
         container=models.ContainerSpec(**data.get("container", {})),
         leaderboard=models.LeaderboardSpec(**data.get("leaderboard", {})),
         scoring=scoring,
         sha256=_fingerprint(raw, scoring),
     )
+
+
+def _split(item: dict[str, Any], out: Collector) -> models.SplitSpec:
+    if "public_fraction" in item:
+        if "column" in item:
+            out.add(("split",), "give either column or public_fraction, not both")
+        return models.SplitSpec(None, item["public_fraction"], item.get("seed", 0))
+    return models.SplitSpec(item.get("column", "split"), None, item.get("seed", 0))
 
 
 def _fingerprint(raw: bytes, scoring: Path | None) -> str:
