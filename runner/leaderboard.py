@@ -1,0 +1,295 @@
+"""Leaderboards: one ranking function for every board the runner shows (DESIGN §6).
+
+For a challenge and a phase, ``build_board``:
+
+1. takes the current records (``current_results``: a reveal replaces its sealed original) of
+   the challenge whose ``created_at`` lies in the phase window -- time decides, not the
+   record's ``phase`` field, so records stay on the right board when phases are renamed or
+   moved, and late records (outside every window) are never ranked;
+2. counts each entrant's non-``error`` evaluations in the window (``evaluations``);
+3. keeps ``scored`` records that have the primary metric on the board's split;
+4. in a phase with ``selection: k``, keeps each entrant's latest k of those (by
+   ``created_at``): the submissions an entrant made last are the ones they stand by;
+5. picks each entrant's best record -- the entrant is the participant, or the team when
+   ``leaderboard.best_of`` is ``team`` and the record has one; with ``leaderboard.ladder``
+   on a public board, the record the Ladder released instead (``runner.ladder``);
+6. ranks by the primary metric in its direction, ties broken by the next metrics in order,
+   then by the earlier ``created_at``, then by evaluation id. Two records never tie on all
+   of these (evaluation ids are unique), so ranks are 1..N without gaps or shared places.
+
+Baseline records (maintainers' reference submissions) appear once per submission, in sorted
+position, with rank None, and never take a rank. A private board is empty (``revealed``
+False) before the phase's reveal time; after it, records whose private scores are still
+sealed (``challenge-runner reveal`` not yet run) are counted in ``sealed``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from runner.ladder import ladder
+from runner.models import Challenge, MetricSpec, Phase, Result, Score
+from runner.records import current_results, format_time
+
+
+@dataclass(frozen=True)
+class Entry:
+    rank: int | None  # None for baselines
+    entrant: str  # who ranks: the participant, or the team under best_of: team
+    participant: str
+    team: str | None
+    submission: str
+    scores: dict[str, Score]  # metric -> score on the board's split (Ladder: released value)
+    created_at: datetime
+    evaluations: int  # non-error evaluations by the entrant in the phase
+    baseline: bool
+    result: Result
+
+
+@dataclass(frozen=True)
+class Board:
+    challenge: str
+    phase: str
+    split: str
+    metrics: tuple[MetricSpec, ...]
+    entries: tuple[Entry, ...]
+    revealed: bool
+    display: tuple[tuple[bool, int], ...] = ()  # per metric: (higher_is_better, precision)
+    sealed: int = 0  # scored records whose private scores await `challenge-runner reveal`
+    ladder: bool = False  # public scores shown are the Ladder's released ones
+
+
+def metric_display(challenge: Challenge, spec: MetricSpec) -> tuple[bool, int]:
+    """(higher_is_better, display precision): ``runner.scoring.metric_display``, imported
+    only when called because runner.scoring imports pandas."""
+    from runner.scoring import metric_display as display
+
+    return display(challenge, spec)
+
+
+def _entrant(challenge: Challenge, result: Result) -> str:
+    if challenge.leaderboard.best_of == "team" and result.team:
+        return result.team
+    return result.participant
+
+
+def _group(challenge: Challenge, result: Result) -> tuple[str, ...]:
+    # Each baseline is its own row; everyone else competes as one entrant.
+    if result.baseline:
+        return ("baseline", result.participant, result.submission)
+    return ("entrant", _entrant(challenge, result))
+
+
+def _rank_key(scores: dict[str, Score], result: Result, board: Board) -> tuple:
+    values = []
+    for spec, (higher, _) in zip(board.metrics, board.display, strict=True):
+        score = scores.get(spec.name)
+        values.append(math.inf if score is None else (-score.value if higher else score.value))
+    return (*values, result.created_at, result.evaluation_id)
+
+
+def _pick(challenge: Challenge, records: list[Result], board: Board) -> tuple[Result, dict]:
+    """The record that stands for a group, and the scores the board shows for it."""
+    primary, (higher, precision) = board.metrics[0].name, board.display[0]
+    if board.ladder and not records[0].baseline:
+        ci = challenge.leaderboard.ci
+        release = ladder(records, primary, higher, split=board.split, ci=ci, precision=precision)
+        assert release is not None
+        scores = dict(release.result.scores[board.split])
+        scores[primary] = replace(scores[primary], value=release.value)
+        return release.result, scores
+    best = min(records, key=lambda r: _rank_key(r.scores[board.split], r, board))
+    return best, best.scores[board.split]
+
+
+def _selected(records: list[Result], selection: int | None) -> list[Result]:
+    if selection is None:
+        return records
+    return sorted(records, key=lambda r: (r.created_at, r.evaluation_id))[-selection:]
+
+
+def build_board(
+    challenge: Challenge,
+    results: Iterable[Result],
+    phase: Phase,
+    *,
+    split: str | None = None,
+    now: datetime | None = None,
+) -> Board:
+    """The phase's leaderboard (see the module doc for every rule)."""
+    split = split or phase.leaderboard
+    now = now or datetime.now(UTC)
+    mine = (r for r in results if r.challenge == challenge.id)
+    in_phase = [r for r in current_results(mine) if phase.contains(r.created_at)]
+    board = Board(
+        challenge=challenge.id,
+        phase=phase.id,
+        split=split,
+        metrics=challenge.metrics,
+        entries=(),
+        revealed=split == "public" or now >= phase.reveal_at,
+        display=tuple(metric_display(challenge, spec) for spec in challenge.metrics),
+        ladder=challenge.leaderboard.ladder and split == "public",
+    )
+    if not board.revealed:
+        return board
+    scored = [r for r in in_phase if r.status == "scored"]
+    ranked = [r for r in scored if challenge.primary.name in r.scores.get(split, {})]
+    sealed = sum(1 for r in scored if split == "private" and r.private is not None)
+    return replace(
+        board, entries=_entries(challenge, in_phase, ranked, board, phase), sealed=sealed
+    )
+
+
+def _entries(
+    challenge: Challenge, in_phase: list[Result], ranked: list[Result], board: Board, phase: Phase
+) -> tuple[Entry, ...]:
+    counts = Counter(_group(challenge, r) for r in in_phase if r.status != "error")
+    groups: dict[tuple[str, ...], list[Result]] = defaultdict(list)
+    for result in ranked:
+        groups[_group(challenge, result)].append(result)
+    picked = []
+    for group, records in groups.items():
+        best, scores = _pick(challenge, _selected(records, phase.selection), board)
+        picked.append((_rank_key(scores, best, board), group, best, scores))
+    picked.sort(key=lambda item: item[0])
+    entries, rank = [], 0
+    for _, group, best, scores in picked:
+        rank += 0 if best.baseline else 1
+        entries.append(
+            _entry(challenge, best, scores, None if best.baseline else rank, counts[group])
+        )
+    return tuple(entries)
+
+
+def _entry(
+    challenge: Challenge, result: Result, scores: dict, rank: int | None, evaluations: int
+) -> Entry:
+    return Entry(
+        rank=rank,
+        entrant=_entrant(challenge, result),
+        participant=result.participant,
+        team=result.team,
+        submission=result.submission,
+        scores=scores,
+        created_at=result.created_at,
+        evaluations=evaluations,
+        baseline=result.baseline,
+        result=result,
+    )
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _entry_dict(entry: Entry, board: Board) -> dict:
+    scores = {}
+    for spec in board.metrics:
+        score = entry.scores.get(spec.name)
+        scores[spec.name] = None if score is None else vars(score).copy()
+    return {
+        "rank": entry.rank,
+        "entrant": entry.entrant,
+        "participant": entry.participant,
+        "team": entry.team,
+        "submission": entry.submission,
+        "evaluation_id": entry.result.evaluation_id,
+        "created_at": format_time(entry.created_at),
+        "evaluations": entry.evaluations,
+        "baseline": entry.baseline,
+        "scores": scores,
+    }
+
+
+def board_to_json(board: Board) -> str:
+    """The board as JSON (``leaderboard.json``): metadata, metrics and ranked entries."""
+    metrics = [
+        {"name": spec.name, "column": spec.column, "higher_is_better": hib, "precision": prec}
+        for spec, (hib, prec) in zip(board.metrics, board.display, strict=True)
+    ]
+    data = {
+        "challenge": board.challenge,
+        "phase": board.phase,
+        "split": board.split,
+        "revealed": board.revealed,
+        "ladder": board.ladder,
+        "sealed": board.sealed,
+        "metrics": metrics,
+        "entries": [_entry_dict(entry, board) for entry in board.entries],
+    }
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+CSV_FIELDS = ("rank", "entrant", "participant", "team", "submission", "evaluation_id",
+              "created_at", "evaluations", "baseline")  # fmt: skip
+
+
+def _cell(value: object) -> object:
+    # A cell starting with = + - @ is a formula to spreadsheets: quote it (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def board_to_csv(board: Board) -> str:
+    """The board as CSV: one row per entry, then value, ci_low, ci_high per metric."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    metric_cols = [
+        f"{s.name}{suffix}" for s in board.metrics for suffix in ("", "_ci_low", "_ci_high")
+    ]
+    writer.writerow([*CSV_FIELDS, *metric_cols])
+    for entry in board.entries:
+        row = _entry_dict(entry, board)
+        cells = [_cell("" if row[f] is None else row[f]) for f in CSV_FIELDS]
+        for spec in board.metrics:
+            score = row["scores"][spec.name] or {}
+            cells += [
+                score.get(k, "") if score.get(k) is not None else ""
+                for k in ("value", "ci_low", "ci_high")
+            ]
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+def board_to_table(board: Board) -> str:
+    """The board as an aligned text table for a terminal (values at display precision)."""
+    header = [
+        "rank",
+        "entrant",
+        "submission",
+        *(s.name for s in board.metrics),
+        "evals",
+        "created_at",
+    ]
+    rows = [header]
+    for entry in board.entries:
+        values = []
+        for spec, (_, precision) in zip(board.metrics, board.display, strict=True):
+            score = entry.scores.get(spec.name)
+            values.append("-" if score is None else _shown(score, precision))
+        rank = "base" if entry.rank is None else str(entry.rank)
+        created = f"{entry.created_at.astimezone(UTC):%Y-%m-%d %H:%M}"
+        rows.append(
+            [rank, entry.entrant, entry.submission, *values, str(entry.evaluations), created]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _shown(score: Score, precision: int) -> str:
+    text = f"{score.value:.{precision}f}"
+    if score.ci_low is not None and score.ci_high is not None:
+        text += f" [{score.ci_low:.{precision}f}, {score.ci_high:.{precision}f}]"
+    return text

@@ -1,0 +1,107 @@
+"""Limits per UTC day and per phase: every status but error counts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from records_factory import OPEN, challenge, result, utc
+
+from runner.limits import check_limits
+from runner.models import Limits
+
+NOW = utc("2026-12-05T18:30")
+CH = challenge()
+
+
+def today(status: str, hour: int, **kw):
+    return result(status=status, created_at=utc("2026-12-05T00:00") + timedelta(hours=hour), **kw)
+
+
+def test_daily_limit_reached_says_when_to_come_back():
+    records = [today(s, h) for h, s in enumerate(("scored", "invalid", "failed", "timeout", "oom"))]
+    status = check_limits(CH, OPEN, records, "alice", NOW)
+    assert (status.allowed, status.used_today, status.left_today, status.left_total) == (
+        False,
+        5,
+        0,
+        95,
+    )
+    assert status.resets_at == utc("2026-12-06T00:00")
+    assert status.message == ("5 of 5 evaluations used today (UTC); next at 2026-12-06 00:00 UTC")
+
+
+def test_platform_errors_never_count():
+    records = [today("scored", h) for h in range(4)] + [today("error", 5 + h) for h in range(3)]
+    status = check_limits(CH, OPEN, records, "alice", NOW)
+    assert status.allowed and status.used_today == 4 and status.left_today == 1
+    assert status.message == "1 of 5 left today (UTC); 96 of 100 left in phase open"
+
+
+def test_the_day_is_the_utc_day_and_the_total_is_the_phase():
+    yesterday = [result(created_at=utc("2026-12-04T23:59:59")) for _ in range(5)]
+    before_phase = [result(created_at=utc("2026-11-30T12:00"), phase=None) for _ in range(9)]
+    other_challenge = [today("scored", 1, challenge="diabetes") for _ in range(9)]
+    other_person = [today("scored", 1, participant="bob") for _ in range(9)]
+    records = yesterday + before_phase + other_challenge + other_person + [today("scored", 1)]
+    status = check_limits(CH, OPEN, records, "alice", NOW)
+    assert (status.used_today, status.left_today, status.left_total) == (1, 4, 94)
+    assert status.allowed
+
+
+def test_total_limit_reached_points_to_the_next_phase():
+    phase = replace(OPEN, limits=Limits(per_day=None, total=3))
+    ch = challenge(phases=(phase, *CH.phases[1:]))
+    records = [result(created_at=utc(f"2026-12-0{d}T10:00")) for d in (1, 2, 3)]
+    status = check_limits(ch, phase, records, "alice", NOW)
+    assert not status.allowed and status.left_today is None and status.resets_at is None
+    assert status.message == (
+        "3 of 3 evaluations used in phase open; next at 2027-03-01 00:00 UTC when phase final opens"
+    )
+    last = challenge(phases=(phase,))
+    assert check_limits(last, phase, records, "alice", NOW).message == (
+        "3 of 3 evaluations used in phase open; no further evaluations can rank in this challenge"
+    )
+
+
+def test_daily_limit_on_the_last_day_of_a_phase():
+    now = utc("2027-02-28T20:00")
+    records = [result(created_at=utc("2027-02-28T00:00") + timedelta(hours=h)) for h in range(5)]
+    status = check_limits(CH, OPEN, records, "alice", now)
+    assert not status.allowed
+    assert status.message == (
+        "5 of 5 evaluations used today (UTC); phase open ends before the reset; "
+        "next at 2027-03-01 00:00 UTC when phase final opens"
+    )
+
+
+def test_a_revealed_record_does_not_count_twice():
+    original = today("scored", 1)
+    correction = replace(original, evaluation_id="20270308T000000Z-00000001",
+                         supersedes=original.evaluation_id)  # fmt: skip
+    status = check_limits(CH, OPEN, [original, correction], "alice", NOW)
+    assert status.used_today == 1
+
+
+def test_team_and_member_quotas():
+    records = [
+        today("scored", 1, participant="alice", team="red"),
+        today("scored", 2, participant="bob", team="red"),
+        today("scored", 3, participant="alice"),
+    ]
+    assert check_limits(CH, OPEN, records, "red", NOW).used_today == 2
+    assert check_limits(CH, OPEN, records, "alice", NOW).used_today == 2  # own + team
+    assert check_limits(CH, OPEN, records, "bob", NOW).used_today == 1
+
+
+def test_no_phase_no_limits():
+    status = check_limits(CH, None, [today("scored", h) for h in range(9)], "alice", NOW)
+    assert status.allowed
+    assert status.message == "no phase is open: this evaluation will not rank"
+
+
+def test_a_phase_without_limits():
+    phase = replace(OPEN, limits=Limits())
+    status = check_limits(CH, phase, [today("scored", h) for h in range(9)], "alice", NOW)
+    assert status.allowed and status.used_today == 9 and status.left_today is None
+    assert status.message == "no evaluation limits in phase open"
