@@ -68,5 +68,14 @@ def run_all(
         else:
             report.evaluated.append(f"{label}: {done.result.status}")
             if progress:
-                progress(f"{label}: {done.result.status} {done.result.message}")
+                progress(f"{label}: {_outcome(done.result)}")
     return report
+
+
+def _outcome(result) -> str:
+    """``scored roc_auc=0.9983`` or ``invalid: <participant-safe reason>``."""
+    if result.status != "scored":
+        return f"{result.status}: {result.message}"
+    public = result.scores.get("public", {})
+    first = next(iter(public.items()), None)
+    return f"scored {first[0]}={first[1].value:.4g}" if first else "scored"

@@ -116,3 +116,13 @@ def test_schemas_are_strict_and_documented() -> None:
 
     for name in ("challenge", "submission", "teams"):
         walk(load_schema(name), name)
+
+
+def test_metrics_command_lists_the_registry(capsys) -> None:
+    assert main(["metrics", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["roc_auc"]["higher_is_better"] is True
+    assert rows["rmse"]["kind"] == "number" and rows["rmse"]["higher_is_better"] is False
+    assert main(["metrics"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("log_loss "))
+    assert "lower is better" in line and "probability" in line

@@ -1,0 +1,380 @@
+"""The leaderboard site: a real `mkdocs build --strict` of a small repository, then its files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from site_repo import EVALS, NOW, REPO, XSS_TEXT, make_repo, result
+
+from runner.cli import main as cli_main
+from runner.leaderboard import Board, Entry
+from runner.models import Score
+from runner.site import SiteError, build_site, clidoc, fmt
+from runner.site.chart import best_per_day, nice_ticks, score_chart, time_ticks
+from runner.site.pages import board_fragment
+from runner.site.sources import ChallengeData, MetricView
+from runner.site.status import challenge_status
+
+BEFORE_REVEAL = "2027-03-05T00:00:00Z"
+
+
+def build(root: Path, now: str, **kwargs) -> Path:
+    with mock.patch.dict(os.environ, {"CHALLENGE_RUNNER_SITE_NOW": now}):
+        return build_site(root, root / "public", **kwargs)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    root = make_repo(tmp_path_factory.mktemp("repo"))
+    return build(root, NOW)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def board_rows(html: str, caption: str) -> list[list[str]]:
+    """The cells (as text) of the table whose caption is ``caption``."""
+    table = html.split(f"<caption>{caption}</caption>", 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S)
+    return [[text_of(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
+
+
+# ------------------------------------------------------------------ pages
+
+
+def test_home_lists_challenges_with_status_counts_and_leader(site: Path) -> None:
+    home = (site / "index.html").read_text()
+    rows = board_rows(home.replace("<thead>", "<caption>home</caption><thead>", 1), "home")
+    assert rows == [
+        [
+            "Cell classification Tell malignant cells from benign ones.",
+            "closed closed on 2027-03-08",
+            "3",
+            "4",
+            "bob roc_auc 0.9700",
+        ],
+        [
+            "Later challenge Opens next year.",
+            "upcoming upcoming: phase main opens in 296 days 12 hours",
+            "0",
+            "0",
+            "no scored submission yet",
+        ],
+    ]
+    assert 'href="challenges/cells/index.html"' in home
+
+
+def test_open_board_order_scores_and_intervals(site: Path) -> None:
+    page = (site / "challenges/cells/index.html").read_text()
+    assert board_rows(page, "Ranking (public split)") == [
+        ["1", "carol", "xss", "0.9500 [0.9300, 0.9700]", "0.200 [0.190, 0.210]", "2", "2027-01-07"],
+        ["2", "red-team (alice)", "gbm", "0.9300 [0.9100, 0.9500]", "0.280 [0.270, 0.290]", "2",
+         "2027-01-06"],
+        ["—", "maint baseline", "baseline", "0.9100 [0.8900, 0.9300]", "0.300 [0.290, 0.310]",
+         "1", "2027-01-02"],
+        ["3", "bob", "forest", "0.9000 [0.8800, 0.9200]", "0.350 [0.340, 0.360]", "1",
+         "2027-01-05"],
+    ]  # fmt: skip
+    assert 'href="submissions/alice/gbm.html"' in page
+
+
+def test_revealed_private_board_ranks_on_private_scores(site: Path) -> None:
+    page = (site / "challenges/cells/index.html").read_text()
+    rows = board_rows(page, "Final ranking (private split)")
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("1", "bob", "0.9700 [0.9400, 0.9900]"),
+        ("2", "carol", "0.8500 [0.8200, 0.8700]"),
+    ]
+    assert [r[1] for r in board_rows(page, "Public split (for reference)")] == ["carol", "bob"]
+
+
+def test_private_board_hidden_before_the_reveal(tmp_path: Path) -> None:
+    site = build(make_repo(tmp_path), BEFORE_REVEAL)
+    page = (site / "challenges/cells/index.html").read_text()
+    assert "Final ranking (private split)" not in page
+    assert "It is published here on 2027-03-08 00:00 UTC" in page
+    assert [r[1] for r in board_rows(page, "Provisional ranking (public split)")] == [
+        "carol",
+        "bob",
+    ]
+    assert not (site / "challenges/cells/leaderboard/final/private").exists()
+    # even a record holding clear private scores does not show them before the reveal
+    sub = (site / "challenges/cells/submissions/bob/forest.html").read_text()
+    assert "Private split" not in sub and "0.9700" not in sub
+
+
+def test_challenge_page_overview_rules_data_and_chart(site: Path) -> None:
+    page = (site / "challenges/cells/index.html").read_text()
+    assert "Predict the probability that a cell is <strong>malignant</strong>" in page
+    assert '<a href="public/train.csv">the training set</a>' in page
+    assert (site / "challenges/cells/public/train.csv").read_text().startswith("id,x,malignant")
+    assert "Intervals are 90% bootstrap confidence intervals" in page
+    assert (
+        "<td><code>log_loss</code></td><td><code>malignant</code></td><td>lower</td><td>3</td>"
+        in page
+    )
+    assert page.count('<svg class="cr-chart"') == 2
+    # open phase: 4 participant evaluations scored (carol's invalid one is not a dot)
+    assert 'aria-label="roc_auc (public split) of 4 scored evaluations over time' in page
+    assert page.count('class="cr-baseline-line"') == 1
+    assert 'aria-label="roc_auc (private split) of 2 scored evaluations' in page
+
+
+def test_submission_page_scores_history_and_provenance(site: Path) -> None:
+    page = (site / "challenges/cells/submissions/bob/forest.html").read_text()
+    assert "<title>forest · Cell classification" in page
+    assert "Rank <strong>1</strong> of 2 on the private board of phase <code>final</code>" in page
+    assert "Rank <strong>3</strong> of 3 on the public board of phase <code>open</code>" in page
+    text = text_of(page)
+    assert "roc_auc ↑ 0.8800 [0.8600, 0.9000] 0.9700 [0.9400, 0.9900]" in text
+    assert "1234567890abcdef1234567890abcdef12345678" in text
+    assert "#46" in text  # the latest evaluation's pull request
+    assert text.count("scored") >= 2
+    # the page is the theme's: palette toggle, stylesheet and the site's own script
+    assert 'data-md-color-scheme="default"' in page
+    assert "../../../../assets/challenge-runner/site.js" in page
+    assert "CRSHELL" not in page and "cr-slot" not in page
+    assert not (site / "challenges/_shell").exists()
+    assert "_shell" not in (site / "sitemap.xml").read_text()
+    assert "CRSHELL" not in (site / "search/search_index.json").read_text()
+
+
+def test_invalid_evaluation_shows_status_and_message(site: Path) -> None:
+    page = (site / "challenges/cells/submissions/carol/xss.html").read_text()
+    assert 'cr-status-invalid">invalid</span>' in page
+    assert "column &#39;malignant&#39; is missing" in page
+
+
+# ------------------------------------------------------------------ escaping
+
+
+def assert_inert(html: str) -> None:
+    assert "<script>alert(1)" not in html
+    assert "<img src=x" not in html
+    assert 'href="javascript:' not in html.lower()
+
+
+def test_participant_text_is_escaped_everywhere(site: Path) -> None:
+    page = (site / "challenges/cells/submissions/carol/xss.html").read_text()
+    assert_inert(page)
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &#34;&gt;&lt;img src=x onerror=alert(1)&gt;"
+    assert page.count(escaped) == 2  # description and the evaluation's message
+    assert "[a](javascript:alert(1))" in page  # Markdown link syntax stays text
+    assert '<a href="https://example.org/code" rel="nofollow noopener">' in page
+    for html in site.rglob("*.html"):
+        assert_inert(html.read_text())
+
+
+def test_hostile_team_name_in_a_board_is_text() -> None:
+    rec = replace(result(EVALS[0], 0), team=XSS_TEXT, participant="alice")
+    entry = Entry(1, XSS_TEXT, "alice", XSS_TEXT, 'x"><b>', {"roc_auc": Score(0.9)},
+                  rec.created_at, 1, False, rec)  # fmt: skip
+    board = Board("cells", "open", "public", (), (entry,), True)
+    metrics = (MetricView("roc_auc", None, True, 4),)
+    data = ChallengeData(mock.Mock(id="cells"), (rec,), metrics, ())
+    html = board_fragment(data, board, "challenges/cells/index.html", "t")
+    assert_inert(html)
+    assert "<strong>&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "x&#34;&gt;&lt;b&gt;" in html and "<b>" not in html
+    assert 'href="submissions/alice/x-' in html  # a hostile name never becomes a path
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://example.org/a?b=1",
+            '<a href="https://example.org/a?b=1" rel="nofollow noopener">',
+        ),
+        ("javascript:alert(1)", "javascript:alert(1)"),
+        ("http://example.org/", "http://example.org/"),
+        ("data:text/html,<b>x</b>", "data:text/html,&lt;b&gt;x&lt;/b&gt;"),
+        ('https://x.org/"onmouseover=alert(1)', "https://x.org/&#34;onmouseover=alert(1)"),
+    ],
+)
+def test_only_https_urls_become_links(url: str, expected: str) -> None:
+    out = str(fmt.link(url))
+    assert out.startswith(expected)
+    assert out.startswith("<a ") == url.startswith("https://example.org")
+
+
+def test_segment_keeps_safe_names_and_hashes_others() -> None:
+    assert fmt.segment("alice-1.v2") == "alice-1.v2"
+    assert fmt.segment("..") == fmt.segment("..") != ".."
+    assert re.fullmatch(r"x-[0-9a-f]{16}", fmt.segment("../../etc"))
+
+
+# ------------------------------------------------------------------ downloads and badges
+
+
+def test_leaderboard_downloads(site: Path) -> None:
+    folder = site / "challenges/cells/leaderboard"
+    board = json.loads((folder / "open/public/leaderboard.json").read_text())
+    assert [e["entrant"] for e in board["entries"]] == ["carol", "alice", "maint", "bob"]
+    csv_lines = (folder / "open/public/leaderboard.csv").read_text().splitlines()
+    assert len(csv_lines) == 5 and "carol" in csv_lines[1]
+    private = json.loads((folder / "final/private/leaderboard.json").read_text())
+    assert [e["entrant"] for e in private["entries"]] == ["bob", "carol"]
+    page = (site / "challenges/cells/index.html").read_text()
+    assert 'href="leaderboard/final/private/leaderboard.csv"' in page
+
+
+def test_badges_are_shields_endpoint_json(site: Path) -> None:
+    badges = site / "challenges/cells/badges"
+    assert json.loads((badges / "leader.json").read_text()) == {
+        "schemaVersion": 1,
+        "label": "cells",
+        "message": "leader bob (roc_auc 0.9700)",
+        "color": "blue",
+    }
+    assert json.loads((badges / "carol.json").read_text())["message"] == "2 of 2"
+    assert json.loads((badges / "bob.json").read_text())["color"] == "gold"
+    later = json.loads((site / "challenges/later/badges/leader.json").read_text())
+    assert later["message"] == "no entries yet"
+
+
+# ------------------------------------------------------------------ offline and links
+
+RESOURCE = re.compile(
+    r"<(script|img|link|iframe|source|audio|video)\b[^>]*?(src|href)=\"([^\"]*)\""
+)
+ANCHOR = re.compile(r"<a\b[^>]*?href=\"(https?://[^\"]*)\"")
+ALLOWED_ANCHOR_HOSTS = {"example.org", "shields.io", "squidfunk.github.io", "github.com"}
+
+
+def test_nothing_is_loaded_from_another_host(site: Path) -> None:
+    for path in site.rglob("*.html"):
+        html = path.read_text()
+        for _, _, url in RESOURCE.findall(html):
+            assert not re.match(r"(https?:)?//", url), f"{path}: loads {url}"
+        for url in ANCHOR.findall(html):  # links are not requests, but only expected ones
+            assert url.split("/")[2] in ALLOWED_ANCHOR_HOSTS, f"{path}: links {url}"
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", html)
+    for path in site.rglob("*.css"):
+        css = path.read_text()
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", css), path
+    for path in (site / "assets/challenge-runner").iterdir():
+        assert "http" not in path.read_text(), path
+
+
+def test_every_relative_link_resolves(site: Path) -> None:
+    for path in site.rglob("*.html"):
+        if path.name == "404.html":  # MkDocs writes it with root-relative links
+            continue
+        for url in re.findall(r"(?:href|src)=\"([^\"#?]+)", path.read_text()):
+            if re.match(r"[a-z]+:", url) or url.startswith("//"):
+                continue
+            assert (path.parent / url).resolve().exists(), f"{path}: broken link {url}"
+
+
+def test_hand_written_pages_are_in_the_nav(site: Path) -> None:
+    home = (site / "index.html").read_text()
+    for page in ("how-to-submit.html", "hosting.html", "security.html", "cli.html"):
+        assert f'href="{page}"' in home
+        assert (site / page).exists()
+
+
+# ------------------------------------------------------------------ failures and CLI
+
+
+def test_unreadable_record_fails_a_strict_build_naming_the_file(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    bad = root / "results/cells/bob/forest/20270101T000000Z-00000000.json"
+    bad.write_text("{not json")
+    with pytest.raises(SiteError) as err:
+        build(root, NOW)
+    assert "Aborted with 1 warnings in strict mode" in str(err.value)
+    assert "results/cells/bob/forest/20270101T000000Z-00000000.json" in str(err.value)
+    site = build(root, NOW, strict=False)  # not strict: the site is built without it
+    assert (site / "challenges/cells/submissions/bob/forest.html").exists()
+
+
+def test_directory_urls_are_refused_with_a_fix(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    config = root / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace("use_directory_urls: false", "use_directory_urls: true")
+    )
+    with pytest.raises(SiteError, match=re.escape("set `use_directory_urls: false` in mkdocs.yml")):
+        build(root, NOW)
+
+
+def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SiteError, match=re.escape("no mkdocs.yml here")):
+        build_site(tmp_path, tmp_path / "out")
+
+
+def test_cli_site_build(tmp_path: Path, capsys) -> None:
+    root = make_repo(tmp_path / "repo")
+    out = tmp_path / "out"
+    with mock.patch.dict(os.environ, {"CHALLENGE_RUNNER_SITE_NOW": NOW}):
+        code = cli_main(["site", "build", "--root", str(root), "--output", str(out)])
+    assert code == 0
+    assert capsys.readouterr().out.strip() == f"site built in {out}"
+    assert (out / "challenges/cells/submissions/carol/xss.html").exists()
+
+
+def test_cli_reference_is_current() -> None:
+    current = (REPO / "site/cli.md").read_text(encoding="utf-8")
+    assert current == clidoc.reference(), (
+        "site/cli.md is stale: run `python -m runner.site.clidoc > site/cli.md`"
+    )
+
+
+def test_project_site_builds_strict(tmp_path: Path) -> None:
+    """The repository's own mkdocs.yml, pages and example challenges build with no warning."""
+    root = tmp_path / "repo"
+    for name in ("mkdocs.yml", "site", "challenges", "submissions", "results", "teams.yaml"):
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name)
+        elif src.exists():
+            root.mkdir(exist_ok=True)
+            shutil.copy(src, root / name)
+    site = build_site(root, tmp_path / "out")
+    assert (site / "index.html").exists() and (site / "cli.html").exists()
+
+
+# ------------------------------------------------------------------ pure parts
+
+
+def test_status_states_and_time_left(tmp_path: Path) -> None:
+    from runner.loader import load_challenge
+
+    root = make_repo(tmp_path)
+    ch = load_challenge(root / "challenges/cells")
+    at = datetime(2027, 2, 27, 9, 30, tzinfo=UTC)
+    assert challenge_status(ch, at).text == "open (phase open): 1 day 14 hours left"
+    assert challenge_status(ch, at - timedelta(days=60)).text.startswith("upcoming: phase open")
+    assert challenge_status(ch, datetime(2027, 3, 7, 23, 50, tzinfo=UTC)).text == (
+        "open (phase final): 10 minutes left"
+    )
+    assert challenge_status(ch, datetime(2027, 4, 1, tzinfo=UTC)).state == "closed"
+
+
+def test_chart_helpers() -> None:
+    day = datetime(2027, 1, 1, tzinfo=UTC)
+    points = [(day, 0.5), (day + timedelta(hours=5), 0.7), (day + timedelta(days=2), 0.6)]
+    assert best_per_day(points, True) == [(day, 0.7), (day + timedelta(days=2), 0.7)]
+    assert best_per_day(points, False) == [(day, 0.5), (day + timedelta(days=2), 0.5)]
+    assert nice_ticks(0.12, 0.97) == [0.2, 0.4, 0.6, 0.8]
+    labels = [
+        label for _, label in time_ticks(day.timestamp(), (day + timedelta(days=3)).timestamp())
+    ]
+    assert labels == ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"]
+    svg = str(score_chart(points, metric="auc", higher_is_better=True, precision=2))
+    assert svg.count("a3.5 3.5") == 6  # two arcs per dot
+    assert 'aria-label="auc of 3 scored evaluations over time (higher is better)"' in svg
+    assert "No scored submissions yet" in score_chart(
+        [], metric="x", higher_is_better=True, precision=1
+    )
