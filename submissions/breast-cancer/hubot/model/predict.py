@@ -5,7 +5,8 @@ import json
 
 import numpy as np
 
-weights = json.load(open("/opt/model/weights.json"))
+with open("/opt/model/weights.json") as f:
+    weights = json.load(f)
 with open("/input/test.csv", newline="") as f:
     rows = list(csv.DictReader(f))
 x = np.array([[float(r[name]) for name in weights["features"]] for r in rows])
@@ -14,5 +15,5 @@ proba = 1 / (1 + np.exp(-(z @ np.array(weights["coef"]) + weights["intercept"]))
 with open("/output/predictions.csv", "w", newline="") as f:
     out = csv.writer(f)
     out.writerow(["id", "malignant"])
-    for row, p in zip(rows, proba):
+    for row, p in zip(rows, proba, strict=True):
         out.writerow([row["id"], f"{p:.6f}"])

@@ -1,0 +1,126 @@
+"""``/output`` on the host: a size-capped directory, and a safe copy of the predictions.
+
+How the cap holds: ``/output`` is a host tmpfs mounted on a fresh directory under the
+caller's ``work_dir`` with ``size=<output_limit>`` and ``nr_inodes`` capped, owned by the
+sandbox user (root mounts it; a non-root runner uses ``sudo -n``). The kernel refuses writes
+past the cap (ENOSPC), so the host disk is never touched; the pages count against the
+container's memory limit, since the kernel charges tmpfs pages to the writer's cgroup. When
+the runner cannot mount (``check_engine`` reports it) it runs only in unsafe mode, with a
+plain directory, the ``fsize`` ulimit per file and a size check afterwards.
+
+The predictions file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked with ``fstat``:
+a symlink, FIFO, device or directory is refused without being followed, and at most
+``limit`` bytes are copied to the caller's ``work_dir``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from runner.errors import SandboxError
+
+log = logging.getLogger(__name__)
+
+PREDICTIONS = "predictions.csv"
+MAX_FILES = 4096  # nr_inodes of the tmpfs: creating millions of empty files is refused too
+_CHUNK = 1 << 20
+
+
+def _mount_tmpfs(path: Path, limit: int, prefix: list[str]) -> None:
+    # Root reads the files back, so 0700 keeps them private; a sudo runner needs to traverse.
+    mode = "0700" if not prefix else "0755"
+    options = f"size={limit},nr_inodes={MAX_FILES},uid=65534,gid=65534,mode={mode}"
+    cmd = [*prefix, "mount", "-t", "tmpfs", "-o", f"{options},nosuid,nodev,noexec"]
+    done = subprocess.run(
+        [*cmd, "challenge-runner-output", str(path)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SandboxError(
+            "cannot mount the size-capped /output directory on the runner",
+            detail=f"{' '.join(cmd)}: {done.stderr.strip()}",
+        )
+
+
+def _unmount(path: Path, prefix: list[str]) -> None:
+    done = subprocess.run([*prefix, "umount", str(path)], capture_output=True, check=False)
+    if done.returncode != 0:  # still busy (should not happen: the container is gone): detach
+        subprocess.run([*prefix, "umount", "-l", str(path)], capture_output=True, check=False)
+
+
+@contextlib.contextmanager
+def capped_output(work_dir: Path, limit: int, prefix: list[str] | None) -> Iterator[Path]:
+    """A fresh directory for ``/output``, capped at ``limit`` bytes; removed on exit.
+
+    ``prefix`` is how to run mount (``[]`` as root, ``["sudo", "-n"]``), or None for the
+    unsafe fallback (an unmounted directory the sandbox user may write).
+    """
+    path = Path(tempfile.mkdtemp(prefix="output-", dir=work_dir))
+    mounted = False
+    try:
+        if prefix is None:
+            path.chmod(0o777)  # unsafe fallback: no cap but fsize, checked afterwards
+        else:
+            _mount_tmpfs(path, limit, prefix)
+            mounted = True
+        yield path
+    finally:
+        if mounted:
+            _unmount(path, prefix or [])
+        shutil.rmtree(path, onerror=lambda *a: log.warning("cannot remove %s", a[1]))
+
+
+def _open_predictions(path: Path) -> tuple[int | None, str | None]:
+    """An fd for the predictions file, or a participant-safe reason it is unusable."""
+    name = f"/output/{PREDICTIONS}"
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC), None
+    except FileNotFoundError:
+        return None, f"wrote no {name}; write the predictions there"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return None, f"{name} is a symbolic link; write a regular file"
+        if err.errno == errno.EACCES:
+            return None, f"{name} is not readable; make it readable (mode 0644)"
+        return None, f"{name} cannot be read ({errno.errorcode.get(err.errno, err.errno)})"
+
+
+def collect_predictions(
+    output_dir: Path, dest_dir: Path, limit: int, limit_text: str
+) -> tuple[Path | None, str]:
+    """Copy ``output_dir/predictions.csv`` into ``dest_dir`` safely.
+
+    Returns ``(copy, "")`` or ``(None, participant-safe reason)``. Never follows a link,
+    never blocks on a FIFO, never copies more than ``limit`` bytes.
+    """
+    fd, reason = _open_predictions(output_dir / PREDICTIONS)
+    if fd is None:
+        return None, reason or ""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # a directory, FIFO or device: never read it
+        os.close(fd)
+        return None, f"/output/{PREDICTIONS} is not a regular file"
+    with os.fdopen(fd, "rb") as source:
+        too_big = f"/output/{PREDICTIONS} is larger than the {limit_text} output limit"
+        if info.st_size > limit:
+            return None, too_big
+        handle, name = tempfile.mkstemp(prefix="predictions-", suffix=".csv", dir=dest_dir)
+        copied = 0
+        with os.fdopen(handle, "wb") as dest:
+            while chunk := source.read(min(_CHUNK, limit + 1 - copied)):
+                dest.write(chunk)
+                copied += len(chunk)
+                if copied > limit:
+                    break
+    if copied > limit:  # grew between fstat and read (cannot on a stopped container)
+        os.unlink(name)
+        return None, too_big
+    return Path(name), ""

@@ -1,0 +1,227 @@
+"""Run one submission in one locked-down container and classify what happened.
+
+The runner keeps its own deadline (``wait(timeout=...)`` only times out an HTTP read), kills
+on timeout, treats ``OOMKilled`` or exit 137 without a timeout as out-of-memory, copies the
+predictions out without following links, and always removes the container and its ``/output``.
+Container output can hold hidden inputs: it goes to ``detail`` (maintainers) only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import docker.errors
+import requests.exceptions
+
+from runner.errors import SandboxError
+from runner.models import ContainerSpec
+from runner.sandbox.engine import ENGINE_ERRORS, OUTPUT_CAP, check_engine, get_client, mount_prefix
+from runner.sandbox.output import capped_output, collect_predictions
+from runner.sandbox.spec import container_kwargs, parse_size
+
+LOG_TAIL_BYTES = 64 << 10
+LOG_TAIL_LINES = 200  # json-file splits lines at 16 KiB: at most ~3 MiB read back
+PROGRESS_EVERY_S = 30.0
+KILL_WAIT_S = 30.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a sandboxed run produced.
+
+    ``status``: "ok" (exit 0 and a usable predictions file), "failed", "timeout", "oom",
+    "invalid" (no or unusable predictions) or "error" (the platform's fault).
+    ``message`` is participant-safe and never contains container output; ``detail`` is for
+    maintainers (exit code, OOM flag, container id, the last 64 KiB of output).
+    ``predictions`` is a regular-file copy inside ``work_dir`` that the caller owns.
+    """
+
+    status: str
+    message: str
+    detail: str = ""
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    predictions: Path | None = None
+    container_id: str | None = None
+
+
+def _exit_message(code: int) -> str:
+    if code > 128:
+        try:
+            return f"exited with code {code} (signal {signal.Signals(code - 128).name})"
+        except ValueError:
+            pass
+    return f"exited with code {code}"
+
+
+def _wait(container, timeout_s: float, say: Progress) -> bool:
+    """Wait for the container to exit; kill it at the deadline. True if it timed out."""
+    started = time.monotonic()
+    while (remaining := timeout_s - (time.monotonic() - started)) > 0:
+        try:
+            container.wait(timeout=min(remaining, PROGRESS_EVERY_S))
+            return False
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            container.reload()  # raises if the engine itself went away
+            if container.status == "exited":
+                return False
+            if (elapsed := time.monotonic() - started) < timeout_s:
+                say(f"still running after {elapsed:.0f} s")
+    try:
+        container.kill()
+    except docker.errors.APIError:  # exited just at the deadline: not a timeout
+        container.reload()
+        if container.status == "exited":
+            return False
+        raise
+    container.wait(timeout=KILL_WAIT_S)
+    return True
+
+
+def _log_tail(container) -> str:
+    try:
+        raw = container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES)
+    except ENGINE_ERRORS as err:
+        return f"(logs unavailable: {err})"
+    return raw[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace")
+
+
+def _remove(container) -> None:
+    with contextlib.suppress(docker.errors.NotFound):  # already gone is fine
+        container.remove(force=True, v=True)
+
+
+def _check_image(client, image: str) -> str | None:
+    """A participant-safe reason the image cannot run, or None. Missing image: SandboxError."""
+    try:
+        attrs = client.images.get(image).attrs
+    except docker.errors.ImageNotFound as err:
+        raise SandboxError(
+            "the submission image is not available on the runner", detail=str(err)
+        ) from err
+    volumes = sorted((attrs.get("Config") or {}).get("Volumes") or {})
+    if volumes:
+        return f"the image declares VOLUME {', '.join(volumes)}; remove VOLUME instructions"
+    return None
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Everything one run needs, so the helpers stay small."""
+
+    image: str
+    command: Sequence[str] | None
+    input_dir: Path
+    submission_dir: Path | None
+    work_dir: Path
+    limits: ContainerSpec
+    mount: list[str] | None
+    run_id: str
+
+
+def _classify(
+    run: _Run, state: dict, timed_out: bool, out_dir: Path
+) -> tuple[str, str, Path | None]:
+    code = state.get("ExitCode")
+    if timed_out:
+        return "timeout", f"killed after the {run.limits.timeout_s:g} s time limit", None
+    if state.get("OOMKilled") or code == 137:
+        return "oom", f"exceeded the {run.limits.memory} memory limit", None
+    if code != 0:
+        return "failed", _exit_message(code), None
+    limit = parse_size(run.limits.output_limit)
+    copy, reason = collect_predictions(out_dir, run.work_dir, limit, run.limits.output_limit)
+    return ("ok", "completed", copy) if copy else ("invalid", reason, None)
+
+
+def _execute(client, run: _Run, say: Progress) -> RunOutcome:
+    limit = parse_size(run.limits.output_limit)
+    with capped_output(run.work_dir, limit, run.mount) as out_dir:
+        kwargs = container_kwargs(
+            run.image, run.command, run.limits, input_dir=run.input_dir,
+            submission_dir=run.submission_dir, output_dir=out_dir, run_id=run.run_id,
+        )  # fmt: skip
+        container = None
+        try:
+            container = client.containers.create(**kwargs)
+            say(f"running the submission (time limit {run.limits.timeout_s:g} s)")
+            started = time.monotonic()
+            container.start()
+            timed_out = _wait(container, run.limits.timeout_s, say)
+            duration = time.monotonic() - started
+            container.reload()
+            state = container.attrs["State"]
+            status, message, copy = _classify(run, state, timed_out, out_dir)
+            detail = (
+                f"container {container.id[:12]} image {run.image} exit_code={state.get('ExitCode')}"
+                f" oom_killed={state.get('OOMKilled')} timed_out={timed_out}"
+                f" duration={duration:.2f}s\n--- output (last {LOG_TAIL_BYTES} bytes) ---\n"
+                + _log_tail(container)
+            )
+            return RunOutcome(
+                status, message, detail, state.get("ExitCode"), duration, copy, container.id
+            )
+        finally:
+            if container is not None:
+                _remove(container)
+
+
+def _prepare(client, image, limits: ContainerSpec, dirs: list[Path | None], unsafe: bool):
+    """Check engine, image and directories; return (limits to use, mount prefix, reason)."""
+    missing = check_engine(client, limits, unsafe=unsafe)
+    for path in dirs:
+        if path is not None and not path.is_dir():
+            raise SandboxError("a sandbox directory is missing on the runner", detail=str(path))
+    if any(name.startswith("runtime ") for name in missing):
+        limits = replace(limits, runtime=None)
+    mount = None if OUTPUT_CAP in missing else mount_prefix()
+    return limits, mount, _check_image(client, image)
+
+
+def run_submission(
+    image: str,
+    command: Sequence[str] | None,
+    *,
+    input_dir: Path,
+    submission_dir: Path | None,
+    work_dir: Path,
+    limits: ContainerSpec,
+    client=None,
+    unsafe: bool = False,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """Run ``image`` (with ``command``, else its own) once in the sandbox of DESIGN §5.
+
+    Mounts ``input_dir`` at /input (ro), ``submission_dir`` at /submission (ro) and a fresh
+    capped directory at /output (rw). Never raises for the platform's problems: an engine
+    that is down, a missing image or an unenforceable control give status "error".
+    """
+    say = progress or (lambda _message: None)
+    started = time.monotonic()
+    try:
+        client = get_client(client)
+        dirs = [Path(input_dir), Path(submission_dir) if submission_dir else None, Path(work_dir)]
+        limits, mount, refused = _prepare(client, image, limits, dirs, unsafe)
+        if refused:
+            return RunOutcome("invalid", refused, duration_s=time.monotonic() - started)
+        run = _Run(image, command, dirs[0], dirs[1], dirs[2], limits, mount, uuid.uuid4().hex)
+        outcome = _execute(client, run, say)
+    except SandboxError as err:
+        outcome = RunOutcome("error", err.message, err.detail or "")
+    except docker.errors.APIError as err:
+        refused = "the container engine refused to run the submission"
+        outcome = RunOutcome("error", refused, str(err))
+    except ENGINE_ERRORS as err:
+        outcome = RunOutcome("error", "the container engine failed during the run", str(err))
+    if outcome.duration_s == 0.0:
+        outcome = replace(outcome, duration_s=time.monotonic() - started)
+    say(f"finished: {outcome.status}")
+    return outcome

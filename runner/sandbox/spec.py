@@ -1,0 +1,105 @@
+"""Pure pieces of the sandbox: sizes, labels, and the container's arguments (DESIGN §5).
+
+Everything here is a function of data, so the controls can be read (and tested) without an
+engine: :func:`container_kwargs` is the single place that decides how a participant
+container is locked down.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from docker.types import LogConfig, Ulimit
+
+from runner.errors import ConfigError
+from runner.models import ContainerSpec
+
+# Every container and image the runner creates carries this label, so cleanup and tests can
+# find exactly the runner's own resources and never touch anyone else's.
+LABEL = "org.challenge-runner.sandbox"
+RUN_LABEL = "org.challenge-runner.run"
+SANDBOX_USER = "65534:65534"  # nobody:nogroup; never root, whatever the image says
+LOG_MAX_SIZE = "1m"  # the json-file log is truncated past this: 1 GB of stdout stays 1 MB
+NOFILE = 1024
+TMP_MOUNT_OPTIONS = "rw,nosuid,nodev"
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes in a Docker-style size: ``"2g"`` -> 2147483648 (binary units, like Docker).
+
+    Accepts an integer, or a number with an optional unit k, m, g, t (optionally followed by
+    ``b`` or ``ib``). Raises ``ConfigError`` naming the value otherwise.
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        if text > 0:
+            return text
+    elif isinstance(text, str) and (match := _SIZE.match(text)):
+        value = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+        if value > 0:
+            return value
+    raise ConfigError(f"invalid size {text!r}: use a positive number with a unit, e.g. 512m or 2g")
+
+
+def _mounts(input_dir: Path, submission_dir: Path | None, output_dir: Path) -> dict:
+    """The only host paths a participant container sees."""
+    volumes = {
+        str(input_dir): {"bind": "/input", "mode": "ro"},
+        str(output_dir): {"bind": "/output", "mode": "rw"},
+    }
+    if submission_dir is not None:
+        volumes[str(submission_dir)] = {"bind": "/submission", "mode": "ro"}
+    return volumes
+
+
+def container_kwargs(
+    image: str,
+    command: Sequence[str] | None,
+    limits: ContainerSpec,
+    *,
+    input_dir: Path,
+    submission_dir: Path | None,
+    output_dir: Path,
+    run_id: str,
+) -> dict:
+    """Arguments for ``client.containers.create``: every control of DESIGN §5, nothing else."""
+    memory = parse_size(limits.memory)
+    tmp = parse_size(limits.tmp_size)
+    # fsize caps any single file the container writes (also on /tmp and /dev/shm); the mounts'
+    # own sizes cap the totals.
+    fsize = max(parse_size(limits.output_limit), tmp)
+    return {
+        "image": image,
+        "command": list(command) if command else None,
+        "labels": {LABEL: "1", RUN_LABEL: run_id},
+        "network_mode": "none",
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "user": SANDBOX_USER,
+        "pids_limit": limits.pids,
+        "mem_limit": memory,
+        "memswap_limit": memory,  # no swap: without it the container may swap as much again
+        "nano_cpus": int(limits.cpus * 1e9),
+        "tmpfs": {"/tmp": f"{TMP_MOUNT_OPTIONS},size={tmp}"},  # noqa: S108 (in the container)
+        "shm_size": tmp,  # /dev/shm is the other writable tmpfs; cap it like /tmp
+        "ulimits": [
+            Ulimit(name="fsize", soft=fsize, hard=fsize),
+            Ulimit(name="nofile", soft=NOFILE, hard=NOFILE),
+            Ulimit(name="core", soft=0, hard=0),
+        ],
+        "log_config": LogConfig(
+            type=LogConfig.types.JSON, config={"max-size": LOG_MAX_SIZE, "max-file": "1"}
+        ),
+        "environment": {},  # nothing from the host: no tokens, no proxies
+        "use_config_proxy": False,  # docker-py would inject ~/.docker/config.json proxies
+        "init": True,  # reap zombies and forward signals
+        "runtime": limits.runtime,
+        "volumes": _mounts(input_dir, submission_dir, output_dir),
+        "hostname": "sandbox",
+        "privileged": False,
+    }

@@ -1,0 +1,3 @@
+# Sleep forever, ignoring polite signals.
+trap '' TERM INT HUP
+sleep 2147483647

@@ -1,0 +1,304 @@
+"""The hostile-submission suite: one probe per attack (DESIGN §10, invariants 1-5).
+
+Every probe in ``tests/hostile/`` runs through ``run_submission`` with small limits; each
+test asserts the outcome status and message, what the probe observed from inside, that the
+truth never leaked, and that no container, mount or temp file was left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import resource
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import docker.errors
+import pytest
+
+from runner.models import ContainerSpec
+from runner.sandbox import RUN_LABEL, RunOutcome, run_submission
+
+pytestmark = pytest.mark.docker
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+LIMITS = ContainerSpec(
+    timeout_s=10, memory="64m", cpus=1.0, pids=64, output_limit="8m", tmp_size="8m"
+)
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Arena:
+    """A host layout like real hidden data: inputs/ (mounted) beside truth.csv (never)."""
+
+    input_dir: Path
+    truth: Path
+    token: str
+    work_dir: Path
+
+
+@pytest.fixture
+def arena(tmp_path: Path) -> Arena:
+    token = f"TRUTH-{uuid.uuid4().hex}"
+    hidden = tmp_path / "hidden"
+    (hidden / "inputs").mkdir(parents=True)
+    (hidden / "inputs" / "features.csv").write_text("id,x\n1,0.1\n2,0.2\n")
+    truth = hidden / "truth.csv"
+    truth.write_text(f"id,y,split\n1,{token},public\n2,{token},private\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    return Arena(hidden / "inputs", truth, token, work)
+
+
+def assert_clean(client, arena: Arena, outcome: RunOutcome) -> None:
+    """No container, no mount, nothing in work_dir but the predictions copy, no truth."""
+    assert outcome.container_id is not None
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get(outcome.container_id)
+    mine = client.containers.list(all=True, filters={"label": RUN_LABEL})
+    assert [c.id for c in mine if c.id == outcome.container_id] == []
+    expected = [outcome.predictions.name] if outcome.predictions else []
+    assert sorted(p.name for p in arena.work_dir.iterdir()) == expected
+    assert str(arena.work_dir) not in Path("/proc/mounts").read_text()
+    assert arena.token not in outcome.message
+    assert arena.token not in outcome.detail
+    if outcome.predictions:
+        assert not _contains(outcome.predictions, arena.token.encode())
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    """Search a possibly huge file in chunks (overlapping by the needle's length)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if needle in tail + chunk:
+                return True
+            tail = chunk[-len(needle) :]
+    return False
+
+
+def probe(client, arena: Arena, image: str, command: list[str], **limits) -> RunOutcome:
+    outcome = run_submission(
+        image,
+        command,
+        input_dir=arena.input_dir,
+        submission_dir=HOSTILE,
+        work_dir=arena.work_dir,
+        limits=replace(LIMITS, **limits),
+        client=client,
+    )
+    assert_clean(client, arena, outcome)
+    return outcome
+
+
+def rows(outcome: RunOutcome) -> list[tuple[str, str]]:
+    assert outcome.predictions is not None, outcome
+    lines = outcome.predictions.read_text().splitlines()
+    assert lines[0] == "probe,result"
+    return [tuple(line.split(",", 1)) for line in lines[1:]]
+
+
+def test_network_is_unreachable(docker_client, busybox_image, arena):
+    config = docker_client.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    # The engine omits Gateway when it is the default: the subnet's first address.
+    gateway = config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
+    listener = socket.create_server((gateway, 0))  # something real to reach on the host
+    port = listener.getsockname()[1]
+    listener.settimeout(30)
+    accepted: list[str] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            connection, peer = listener.accept()
+            connection.close()  # busybox nc waits for the peer to close
+            accepted.append(peer[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        outcome = probe(
+            docker_client,
+            arena,
+            busybox_image,
+            ["sh", "/submission/network.sh", gateway, str(port)],
+        )
+        # Positive control: the same connection from a container on the default bridge works.
+        control = docker_client.containers.run(
+            busybox_image, ["nc", "-w", "2", gateway, str(port)], detach=True
+        )
+        try:
+            control_exit = control.wait(timeout=30)["StatusCode"]
+        finally:
+            control.remove(force=True)
+        thread.join(5)
+    finally:
+        listener.close()
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    assert rows(outcome) == [
+        ("tcp_internet", "blocked"),
+        ("tcp_gateway", "blocked"),
+        ("dns", "blocked"),
+        ("metadata", "blocked"),
+        ("interface", "lo"),
+    ]
+    assert control_exit == 0 and len(accepted) == 1  # only the control container got through
+
+
+def test_fork_bomb_is_capped_by_pids(docker_client, busybox_image, arena):
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/forkbomb.sh"])
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    observed = dict(rows(outcome))
+    assert observed["pids_max"] == "64"
+    assert int(observed["processes"]) <= 64
+
+
+def test_memory_balloon_is_oom(docker_client, python_image, arena):
+    outcome = probe(docker_client, arena, python_image, ["python3", "/submission/memory.py"])
+    assert (outcome.status, outcome.message) == ("oom", "exceeded the 64m memory limit")
+    assert outcome.exit_code == 137
+    assert outcome.predictions is None
+
+
+def test_cpu_spin_times_out(docker_client, busybox_image, arena):
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/spin.sh"], timeout_s=3)
+    assert (outcome.status, outcome.message) == ("timeout", "killed after the 3 s time limit")
+    assert 3.0 <= outcome.duration_s < 8.0
+
+
+def test_sleep_forever_times_out(docker_client, busybox_image, arena):
+    outcome = probe(
+        docker_client, arena, busybox_image, ["sh", "/submission/sleep.sh"], timeout_s=3
+    )
+    assert (outcome.status, outcome.message) == ("timeout", "killed after the 3 s time limit")
+    assert 3.0 <= outcome.duration_s < 8.0
+
+
+def test_tmp_and_shm_are_capped(docker_client, busybox_image, arena):
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/fill_tmp.sh"])
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    observed = dict(rows(outcome))
+    assert 0 < int(observed["tmp_bytes"]) <= 8 * MIB
+    assert 0 < int(observed["shm_bytes"]) <= 8 * MIB
+
+
+def test_output_is_capped_in_bytes_and_files(docker_client, busybox_image, arena):
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/fill_output.sh"])
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    observed = dict(rows(outcome))
+    assert 0 < int(observed["output_bytes"]) <= 8 * MIB
+    assert 0 < int(observed["output_files"]) < 4096
+
+
+def test_full_output_without_predictions_is_invalid(docker_client, busybox_image, arena):
+    command = ["sh", "/submission/fill_output_exit0.sh"]
+    outcome = probe(docker_client, arena, busybox_image, command)
+    assert (outcome.status, outcome.message) == (
+        "invalid",
+        "wrote no /output/predictions.csv; write the predictions there",
+    )
+
+
+def test_stdout_flood_is_capped(docker_client, busybox_image, arena):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    command = ["sh", "/submission/stdout_flood.sh"]
+    outcome = probe(docker_client, arena, busybox_image, command, timeout_s=240)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    assert outcome.predictions.read_text() == "id,y\n1,0.5\n"
+    tail = outcome.detail.split("---\n", 1)[1]
+    assert 0 < len(tail) <= 64 * 1024 and set(tail) == {"x"}
+    assert grown_kib < 64 * 1024  # the runner never held the gigabyte
+
+
+def test_nothing_outside_output_is_writable(docker_client, busybox_image, arena):
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/write_outside.sh"])
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    assert rows(outcome) == [
+        ("root_file", "blocked"),
+        ("etc_passwd", "blocked"),
+        ("bin_dir", "blocked"),
+        ("input", "blocked"),
+        ("input_existing", "blocked"),
+        ("submission", "blocked"),
+        ("var_dir", "blocked"),
+        ("remount", "blocked"),
+    ]
+    assert (arena.input_dir / "features.csv").read_text() == "id,x\n1,0.1\n2,0.2\n"
+    assert sorted(p.name for p in arena.input_dir.iterdir()) == ["features.csv"]
+
+
+@pytest.mark.parametrize(
+    "target", ["host-truth", "/etc/passwd", "/input/features.csv", "/proc/self/environ"]
+)
+def test_symlinked_predictions_are_invalid_and_not_followed(
+    docker_client, busybox_image, arena, target
+):
+    target = str(arena.truth) if target == "host-truth" else target
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/symlink.sh", target])
+    assert (outcome.status, outcome.message) == (
+        "invalid",
+        "/output/predictions.csv is a symbolic link; write a regular file",
+    )
+    assert outcome.predictions is None
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dir"])
+def test_special_predictions_are_invalid(docker_client, busybox_image, arena, kind):
+    command = ["sh", "/submission/special_file.sh", kind]
+    outcome = probe(docker_client, arena, busybox_image, command)
+    assert (outcome.status, outcome.message) == (
+        "invalid",
+        "/output/predictions.csv is not a regular file",
+    )
+
+
+def test_truth_is_unreachable(docker_client, busybox_image, arena):
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/read_truth.sh"])
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    assert rows(outcome) == [("found", "0")]
+
+
+def test_no_root_and_no_capabilities(docker_client, busybox_image, arena):
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/privileges.sh"])
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    assert rows(outcome) == [
+        ("uid", "65534"),
+        ("gid", "65534"),
+        ("cap_eff", "0000000000000000"),
+        ("cap_bnd", "0000000000000000"),
+        ("no_new_privs", "1"),
+        ("chown", "denied"),
+        ("mknod", "denied"),
+        ("ping", "denied"),
+        ("chroot", "denied"),
+        ("setuid_su", "denied"),
+        ("userns", "denied"),
+        ("mount", "denied"),
+    ]
+
+
+def test_ten_million_columns_over_the_cap_fail(docker_client, busybox_image, arena):
+    outcome = probe(docker_client, arena, busybox_image, ["sh", "/submission/wide_header.sh"])
+    # The fsize ulimit (= the output cap) stops the writer before the tmpfs is full.
+    assert (outcome.status, outcome.message) == (
+        "failed",
+        "exited with code 153 (signal SIGXFSZ)",
+    )
+    assert outcome.predictions is None
+
+
+def test_ten_million_columns_within_the_cap_are_copied_safely(docker_client, busybox_image, arena):
+    expected = len("id") + sum(len(f",c{i}") for i in range(10_000_000)) + 1
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcome = probe(
+        docker_client, arena, busybox_image, ["sh", "/submission/wide_header.sh"],
+        output_limit="128m", memory="256m", timeout_s=60,
+    )  # fmt: skip
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    assert outcome.predictions.stat().st_size == expected
+    assert grown_kib < 32 * 1024  # copied in chunks, never read whole

@@ -1,0 +1,374 @@
+"""runner.sandbox: the container arguments (pure), the fail-closed engine check, and real
+runs on the local engine: every control seen from inside, classification, progress, cleanup.
+The attack probes live in test_hostile.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import docker
+import pytest
+
+from runner.errors import ConfigError, SandboxError
+from runner.models import ContainerSpec
+from runner.sandbox import (
+    LABEL,
+    RUN_LABEL,
+    check_engine,
+    container_kwargs,
+    parse_size,
+    run_submission,
+)
+from runner.sandbox.engine import OUTPUT_CAP, missing_controls
+from runner.sandbox.output import collect_predictions
+
+LIMITS = ContainerSpec(
+    timeout_s=20, memory="64m", cpus=0.5, pids=32, output_limit="4m", tmp_size="8m"
+)
+PREDICTIONS = "printf 'id,y\\n1,0.5\\n2,0.25\\n' >/output/predictions.csv"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2g", 2 << 30), ("512m", 512 << 20), ("64k", 64 << 10), ("1.5g", 3 << 29),
+     ("100", 100), ("8MiB", 8 << 20), ("2GB", 2 << 30), (4096, 4096)],
+)  # fmt: skip
+def test_parse_size(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "g", "2x", "-1m", "0", "1e9", True, 0])
+def test_parse_size_refuses_garbage(text):
+    with pytest.raises(ConfigError) as caught:
+        parse_size(text)
+    assert caught.value.message == (
+        f"invalid size {text!r}: use a positive number with a unit, e.g. 512m or 2g"
+    )
+
+
+def test_container_kwargs_hold_every_control(tmp_path):
+    kwargs = container_kwargs(
+        "img", ["python", "/submission/p.py"], LIMITS, input_dir=tmp_path / "in",
+        submission_dir=tmp_path / "sub", output_dir=tmp_path / "out", run_id="r1",
+    )  # fmt: skip
+    ulimits = {u["Name"]: (u["Soft"], u["Hard"]) for u in kwargs.pop("ulimits")}
+    log_config = kwargs.pop("log_config")
+    assert ulimits == {"fsize": (8 << 20, 8 << 20), "nofile": (1024, 1024), "core": (0, 0)}
+    assert (log_config.type, log_config.config) == (
+        "json-file",
+        {"max-size": "1m", "max-file": "1"},
+    )
+    assert kwargs == {
+        "image": "img",
+        "command": ["python", "/submission/p.py"],
+        "labels": {LABEL: "1", RUN_LABEL: "r1"},
+        "network_mode": "none",
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "user": "65534:65534",
+        "pids_limit": 32,
+        "mem_limit": 64 << 20,
+        "memswap_limit": 64 << 20,
+        "nano_cpus": 500_000_000,
+        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={8 << 20}"},
+        "shm_size": 8 << 20,
+        "environment": {},
+        "use_config_proxy": False,
+        "init": True,
+        "runtime": None,
+        "volumes": {
+            str(tmp_path / "in"): {"bind": "/input", "mode": "ro"},
+            str(tmp_path / "out"): {"bind": "/output", "mode": "rw"},
+            str(tmp_path / "sub"): {"bind": "/submission", "mode": "ro"},
+        },
+        "hostname": "sandbox",
+        "privileged": False,
+    }
+
+
+def test_container_kwargs_without_submission_dir_mount_nothing_else(tmp_path):
+    kwargs = container_kwargs(
+        "img", None, LIMITS, input_dir=tmp_path / "in", submission_dir=None,
+        output_dir=tmp_path / "out", run_id="r1",
+    )  # fmt: skip
+    assert kwargs["command"] is None
+    assert sorted(v["bind"] for v in kwargs["volumes"].values()) == ["/input", "/output"]
+
+
+class _Engine:
+    """An engine whose ``docker info`` lacks controls (no such engine runs here)."""
+
+    def __init__(self, **info):
+        self._info = {"MemoryLimit": True, "SwapLimit": True, "PidsLimit": True,
+                      "CpuCfsQuota": True, "Runtimes": {"runc": {}}} | info  # fmt: skip
+
+    def info(self):
+        return self._info
+
+
+def test_check_engine_fails_closed_naming_each_missing_control():
+    engine = _Engine(SwapLimit=False, PidsLimit=False)
+    with pytest.raises(SandboxError) as caught:
+        check_engine(engine, LIMITS)
+    assert caught.value.message == (
+        "the container engine cannot enforce: swap limit (memory+swap); pids limit. Fix the "
+        "host (cgroup controllers, runtime, privileges) or pass --unsafe to run without these "
+        "controls"
+    )
+
+
+def test_check_engine_unsafe_warns_and_returns_the_gaps(caplog):
+    with caplog.at_level(logging.WARNING, logger="runner.sandbox.engine"):
+        gaps = check_engine(_Engine(CpuCfsQuota=False), LIMITS, unsafe=True)
+    assert gaps == ["CPU limit (CFS quota)"]
+    assert caplog.messages == ["running WITHOUT CPU limit (CFS quota) (unsafe mode)"]
+
+
+@pytest.mark.docker
+def test_check_engine_accepts_this_engine(docker_client):
+    assert missing_controls(docker_client, LIMITS) == []
+    assert check_engine(docker_client, LIMITS) == []
+
+
+@pytest.mark.docker
+def test_missing_runtime_fails_closed(docker_client):
+    with pytest.raises(SandboxError) as caught:
+        check_engine(docker_client, replace(LIMITS, runtime="runsc"))
+    assert "runtime 'runsc' (not installed in the engine)" in caught.value.message
+    assert OUTPUT_CAP not in caught.value.message
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> dict[str, Path]:
+    paths = {name: tmp_path / name for name in ("input_dir", "submission_dir", "work_dir")}
+    for path in paths.values():
+        path.mkdir()
+    (paths["input_dir"] / "features.csv").write_text("id,x\n1,0.1\n")
+    (paths["submission_dir"] / "predict.sh").write_text(PREDICTIONS + "\n")
+    return paths
+
+
+def _run(client, image, script: str, dirs, **limits):
+    return run_submission(
+        image, ["sh", "-c", script], **dirs, limits=replace(LIMITS, **limits), client=client
+    )
+
+
+@pytest.mark.docker
+def test_ok_run_copies_predictions_and_cleans_up(docker_client, busybox_image, dirs):
+    said: list[str] = []
+    outcome = run_submission(
+        busybox_image, ["sh", "/submission/predict.sh"], **dirs, limits=LIMITS,
+        client=docker_client, progress=said.append,
+    )  # fmt: skip
+    assert (outcome.status, outcome.message, outcome.exit_code) == ("ok", "completed", 0)
+    assert outcome.predictions.read_text() == "id,y\n1,0.5\n2,0.25\n"
+    assert outcome.predictions.parent == dirs["work_dir"]
+    assert list(dirs["work_dir"].iterdir()) == [outcome.predictions]
+    assert said == ["running the submission (time limit 20 s)", "finished: ok"]
+    assert outcome.detail.startswith(f"container {outcome.container_id[:12]} image ")
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.containers.get(outcome.container_id)
+
+
+@pytest.mark.docker
+def test_controls_seen_from_inside(docker_client, busybox_image, dirs):
+    script = (
+        "{ echo probe,result; id -u; id -g; env | sort | tr '\\n' ' '; echo;"
+        " cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
+        " /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes /sys/fs/cgroup/pids/pids.max"
+        " /sys/fs/cgroup/cpu/cpu.cfs_quota_us; ulimit -f; ulimit -n; ulimit -c;"
+        ' awk \'$2 ~ /^\\/(tmp|input|output|submission)?$/ { split($4, o, ",");'
+        ' print $2, ($3 == "tmpfs" ? "tmpfs" : "host"), o[1] }\' /proc/mounts;'
+        " ls /sys/class/net; cat /input/features.csv;"
+        " } >/output/predictions.csv"
+    )
+    outcome = _run(docker_client, busybox_image, script, dirs)
+    assert outcome.status == "ok", outcome.detail
+    lines = outcome.predictions.read_text().splitlines()
+    assert lines == [
+        "probe,result", "65534", "65534",
+        "HOME=/nonexistent HOSTNAME=sandbox PATH=/bin PWD=/ SHLVL=1 ",
+        str(64 << 20), str(64 << 20), "32", "50000",
+        str((8 << 20) // 512), "1024", "0",
+        "/ host ro", "/input host ro", "/output tmpfs rw", "/submission host ro",
+        "/tmp tmpfs rw", "lo", "id,x", "1,0.1",
+    ]  # fmt: skip
+
+
+@pytest.mark.docker
+def test_failed_run_reports_the_exit_code(docker_client, busybox_image, dirs):
+    outcome = _run(docker_client, busybox_image, PREDICTIONS + "; echo oops >&2; exit 3", dirs)
+    assert (outcome.status, outcome.message, outcome.exit_code) == (
+        "failed", "exited with code 3", 3
+    )  # fmt: skip
+    assert outcome.predictions is None
+    assert outcome.detail.endswith("--- output (last 65536 bytes) ---\noops\n")
+    assert list(dirs["work_dir"].iterdir()) == []
+
+
+@pytest.mark.docker
+def test_killed_by_a_signal_is_named(docker_client, busybox_image, dirs):
+    outcome = _run(docker_client, busybox_image, "kill -TERM $$", dirs)
+    assert (outcome.status, outcome.message) == ("failed", "exited with code 143 (signal SIGTERM)")
+
+
+@pytest.mark.docker
+def test_output_cap_holds_when_the_writer_ignores_errors(docker_client, busybox_image, dirs):
+    script = "head -c 5000 /dev/zero >/output/predictions.csv; exit 0"
+    outcome = _run(docker_client, busybox_image, script, dirs, output_limit="4k")
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    assert outcome.predictions.stat().st_size == 4096  # the tmpfs refused the rest
+
+
+@pytest.mark.docker
+def test_a_file_past_fsize_kills_the_writer(docker_client, busybox_image, dirs):
+    script = "head -c 5000 /dev/zero >/output/predictions.csv"
+    outcome = _run(docker_client, busybox_image, script, dirs, output_limit="4k", tmp_size="4k")
+    assert (outcome.status, outcome.message) == (
+        "failed", "exited with code 153 (signal SIGXFSZ)"
+    )  # fmt: skip
+
+
+@pytest.mark.docker
+def test_missing_image_is_an_error(docker_client, dirs):
+    outcome = run_submission(
+        "challenge-runner/absent:nope", None, **dirs, limits=LIMITS, client=docker_client
+    )
+    assert (outcome.status, outcome.message) == (
+        "error", "the submission image is not available on the runner"
+    )  # fmt: skip
+    assert "absent" in outcome.detail
+
+
+@pytest.mark.docker
+def test_missing_input_dir_is_an_error(docker_client, busybox_image, dirs, tmp_path):
+    dirs["input_dir"] = tmp_path / "nowhere"
+    outcome = run_submission(busybox_image, None, **dirs, limits=LIMITS, client=docker_client)
+    assert (outcome.status, outcome.message, outcome.detail) == (
+        "error", "a sandbox directory is missing on the runner", str(tmp_path / "nowhere")
+    )  # fmt: skip
+
+
+def test_engine_down_is_an_error(dirs, tmp_path):
+    client = docker.DockerClient(base_url=f"unix://{tmp_path}/no.sock", version="1.41")
+    outcome = run_submission("any", None, **dirs, limits=LIMITS, client=client)
+    assert (outcome.status, outcome.message) == (
+        "error", "the container engine is not reachable; start Docker or set DOCKER_HOST"
+    )  # fmt: skip
+    assert outcome.container_id is None
+
+
+@pytest.mark.docker
+def test_unknown_runtime_is_an_error_unless_unsafe(docker_client, busybox_image, dirs):
+    limits = replace(LIMITS, runtime="runsc")
+    outcome = run_submission(
+        busybox_image, ["sh", "/submission/predict.sh"], **dirs, limits=limits,
+        client=docker_client,
+    )  # fmt: skip
+    assert outcome.status == "error"
+    assert outcome.message.startswith("the container engine cannot enforce: runtime 'runsc'")
+    unsafe = run_submission(
+        busybox_image, ["sh", "/submission/predict.sh"], **dirs, limits=limits,
+        client=docker_client, unsafe=True,
+    )  # fmt: skip
+    assert (unsafe.status, unsafe.message) == ("ok", "completed")
+
+
+@pytest.mark.docker
+def test_runtime_is_passed_through(docker_client, busybox_image, dirs):
+    outcome = run_submission(
+        busybox_image, ["sh", "/submission/predict.sh"], **dirs,
+        limits=replace(LIMITS, runtime="runc"), client=docker_client,
+    )  # fmt: skip
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+
+
+@pytest.mark.docker
+def test_image_volumes_are_refused(docker_client, busybox_image, dirs):
+    image = docker_client.images.get(busybox_image)
+    tag = "challenge-runner/test-volume:sandbox"
+    container = docker_client.containers.create(busybox_image, labels={LABEL: "1"})
+    try:
+        container.commit(tag, changes=["VOLUME /data"])
+    finally:
+        container.remove()
+    try:
+        outcome = run_submission(tag, None, **dirs, limits=LIMITS, client=docker_client)
+    finally:
+        docker_client.images.remove(tag)
+    assert (outcome.status, outcome.message) == (
+        "invalid", "the image declares VOLUME /data; remove VOLUME instructions"
+    )  # fmt: skip
+    assert image.id  # the base image is untouched
+
+
+def test_collect_predictions_copies_a_regular_file(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "predictions.csv").write_text("id,y\n1,1\n")
+    copy, reason = collect_predictions(tmp_path / "out", tmp_path, 100, "100b")
+    assert (copy.read_text(), reason, copy.parent) == ("id,y\n1,1\n", "", tmp_path)
+
+
+def test_collect_predictions_refuses_a_file_over_the_limit(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "predictions.csv").write_bytes(b"x" * 101)
+    assert collect_predictions(tmp_path / "out", tmp_path, 100, "100b") == (
+        None,
+        "/output/predictions.csv is larger than the 100b output limit",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_collect_predictions_never_follows_links(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "secret").write_text("truth")
+    (tmp_path / "out" / "predictions.csv").symlink_to(tmp_path / "secret")
+    assert collect_predictions(tmp_path / "out", tmp_path, 100, "100b") == (
+        None,
+        "/output/predictions.csv is a symbolic link; write a regular file",
+    )
+
+
+def test_collect_predictions_does_not_block_on_a_fifo(tmp_path):
+    (tmp_path / "out").mkdir()
+    os.mkfifo(tmp_path / "out" / "predictions.csv")
+    assert collect_predictions(tmp_path / "out", tmp_path, 100, "100b") == (
+        None,
+        "/output/predictions.csv is not a regular file",
+    )
+
+
+@pytest.mark.docker
+def test_no_mount_privilege_fails_closed_unless_unsafe(
+    docker_client, busybox_image, dirs, monkeypatch
+):
+    # As a runner without root or sudo: the /output cap cannot be mounted.
+    monkeypatch.setattr("runner.sandbox.engine.mount_prefix", lambda: None)
+    command = ["sh", "/submission/predict.sh"]
+    refused = run_submission(busybox_image, command, **dirs, limits=LIMITS, client=docker_client)
+    assert (refused.status, refused.message) == (
+        "error",
+        f"the container engine cannot enforce: {OUTPUT_CAP}. Fix the host (cgroup controllers, "
+        "runtime, privileges) or pass --unsafe to run without these controls",
+    )
+    unsafe = run_submission(
+        busybox_image, command, **dirs, limits=LIMITS, client=docker_client, unsafe=True
+    )
+    assert (unsafe.status, unsafe.message) == ("ok", "completed")
+    assert list(dirs["work_dir"].iterdir()) == [unsafe.predictions]
+    assert str(dirs["work_dir"]) not in Path("/proc/mounts").read_text()
+
+
+@pytest.mark.docker
+def test_a_missing_command_is_the_participants_failure(docker_client, busybox_image, dirs):
+    outcome = run_submission(
+        busybox_image, ["/no/such/program"], **dirs, limits=LIMITS, client=docker_client
+    )
+    assert (outcome.status, outcome.message) == ("failed", "exited with code 127")
+    assert "exec /no/such/program failed" in outcome.detail
