@@ -65,7 +65,8 @@ def main() -> None:
         total = opts.challenges * opts.manifests
         median = statistics.median(runs)
         print(
-            f"validate {opts.challenges} challenges x {opts.manifests} manifests ({total:,} files): "
+            f"validate {opts.challenges} challenges x {opts.manifests} manifests "
+            f"({total:,} files): "
             f"median {median:.2f} s, {median / total * 1e3:.3f} ms per manifest (target < 5 s)"
         )
 

@@ -185,10 +185,10 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
             progress=(lambda m: _say(options, f"{label}: {m}")),
         )
         timings |= got.timings
-        result = _score_and_build(challenge, submission, hidden, got, key, now, options)
+        result = build_result(challenge, submission, hidden, got, key, now, options)
     timings["total"] = time.monotonic() - started
     result = replace(result, timings={k: round(v, 3) for k, v in timings.items()})
-    sealed = _sealed(challenge, result, now)
+    sealed = seal_for_storage(challenge, result, now)
     return Evaluation(sealed, _write(sealed, options))
 
 
@@ -200,7 +200,11 @@ def _check_limits(challenge, phase, existing, entrant: str, now: datetime) -> No
         raise LimitReached(status.message)
 
 
-def _score_and_build(challenge, submission, hidden, got: Ingested, key, now, options) -> Result:
+def build_result(challenge, submission, hidden, got: Ingested, key, now, options) -> Result:
+    """The record of an evaluation from what ingest produced (scoring it when it is "ok").
+
+    Private scores are still in clear here: pass it through ``seal_for_storage``.
+    """
     from runner.records import new_evaluation_id
 
     status, message, detail, scores, ladder = got.status, got.message, got.detail, {}, None
@@ -263,7 +267,7 @@ def _seal_detail(challenge: Challenge, detail: str) -> str | None:
     return encrypt_text(detail, challenge.hidden.recipient)
 
 
-def _sealed(challenge: Challenge, result: Result, now: datetime) -> Result:
+def seal_for_storage(challenge: Challenge, result: Result, now: datetime) -> Result:
     """The result as it may be shown and stored: private scores sealed before the reveal."""
     from runner.reveal import seal_result
 

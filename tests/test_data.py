@@ -331,13 +331,13 @@ def tmp_cache(cache: Path) -> Path:
 
 def test_the_committed_example_challenge_opens(tmp_path):
     """The example archives in challenges/ decrypt with their demo keys (as in a fresh clone)."""
-    loader = pytest.importorskip("runner.loader", reason="the loader is not in this tree")
+    from runner.loader import load_challenge
+
     root = Path(__file__).resolve().parent.parent / "challenges"
     examples = sorted(root.glob("*/hidden.tar.age"))
-    if not examples:
-        pytest.skip("no example challenge with a hidden.tar.age in this tree")
+    assert len(examples) == 2
     for archive in examples:
-        challenge = loader.load_challenge(archive.parent / "challenge.yaml")
+        challenge = load_challenge(archive.parent / "challenge.yaml")
         data = open_hidden(challenge, cache_dir=tmp_path / "cache", env={})
         assert data.sha256 == sha256_of(archive) == challenge.hidden.sha256
         assert (data.inputs / "test.csv").is_file() and data.truth.is_file()

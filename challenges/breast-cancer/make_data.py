@@ -90,8 +90,10 @@ def write_submissions(train: pd.DataFrame, test: pd.DataFrame, features: list[st
     proba = model.predict_proba(scale(test))[:, 1]
     write_csv(test[["id"]].assign(malignant=proba), SUBMISSIONS / "octocat" / "logreg.csv")
     radius = (test["mean_radius"] - mean["mean_radius"]) / std["mean_radius"]
-    write_csv(test[["id"]].assign(malignant=1 / (1 + np.exp(-2 * radius))),
-              SUBMISSIONS / "mona" / "mean-radius.csv")
+    write_csv(
+        test[["id"]].assign(malignant=1 / (1 + np.exp(-2 * radius))),
+        SUBMISSIONS / "mona" / "mean-radius.csv",
+    )
     prior = float(train["malignant"].mean())
     write_csv(test[["id"]].assign(malignant=prior), SUBMISSIONS / "demo-maintainer" / "prior.csv")
     # The container submission carries a small model; it reads /input/test.csv at run time.

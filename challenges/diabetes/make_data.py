@@ -58,18 +58,26 @@ def main() -> None:
     public = HERE / "public"
     write_csv(train, public / "train.csv")
     write_csv(test[["id", *features]], public / "test.csv")
-    write_csv(test[["id"]].assign(progression=float(train["progression"].mean())),
-              public / "sample_submission.csv")
+    write_csv(
+        test[["id"]].assign(progression=float(train["progression"].mean())),
+        public / "sample_submission.csv",
+    )
     write_csv(train.head(20)[["id", *features]], public / "sample-inputs" / "test.csv")
 
     ridge = Ridge(alpha=1.0).fit(train[features], train["progression"])
-    write_csv(test[["id"]].assign(progression=ridge.predict(test[features])),
-              SUBMISSIONS / "octocat" / "ridge.csv")
+    write_csv(
+        test[["id"]].assign(progression=ridge.predict(test[features])),
+        SUBMISSIONS / "octocat" / "ridge.csv",
+    )
     knn = KNeighborsRegressor(n_neighbors=15).fit(train[features], train["progression"])
-    write_csv(test[["id"]].assign(progression=knn.predict(test[features])),
-              SUBMISSIONS / "ml-lab" / "knn.csv")
-    write_csv(test[["id"]].assign(progression=float(train["progression"].mean())),
-              SUBMISSIONS / "demo-maintainer" / "mean.csv")
+    write_csv(
+        test[["id"]].assign(progression=knn.predict(test[features])),
+        SUBMISSIONS / "ml-lab" / "knn.csv",
+    )
+    write_csv(
+        test[["id"]].assign(progression=float(train["progression"].mean())),
+        SUBMISSIONS / "demo-maintainer" / "mean.csv",
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

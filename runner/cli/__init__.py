@@ -25,7 +25,19 @@ from runner.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USER, RunnerError
 
 # name -> (module:attribute, one-line help). Keep sorted by name.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "data": ("runner.cli.data:data", "Make keys and encrypted hidden-data archives."),
+    "evaluate": ("runner.cli.evaluate:evaluate", "Evaluate one submission and record its result."),
+    "leaderboard": ("runner.cli.leaderboard:leaderboard", "Print a leaderboard (table/JSON/CSV)."),
+    "metrics": ("runner.cli.metrics:metrics", "List the metrics challenges may use."),
+    "plan": ("runner.cli.plan:plan", "Print a JSON matrix of submissions needing evaluation."),
+    "pr": ("runner.cli.pr:pr", "Pull-request workflow steps (prepare ... report)."),
+    "reveal": ("runner.cli.reveal:reveal", "Make private scores clear after the reveal."),
+    "run": (
+        "runner.cli.run:run",
+        "Evaluate every submission without a current record; build the site.",
+    ),
     "schema": ("runner.cli.schema:schema", "Print a JSON Schema (challenge, submission, result)."),
+    "site": ("runner.cli.site:site", "Build or preview the static leaderboard site."),
     "validate": ("runner.cli.validate:validate", "Validate challenges, manifests and teams."),
 }
 

@@ -1,0 +1,86 @@
+"""``challenge-runner plan``: the evaluations that need a run, as a GitHub Actions matrix.
+
+A submission needs a run when no record of it is current: none whose manifest and challenge
+hashes match the files now (a changed manifest, scorer or challenge makes records stale) and
+whose status is not ``error`` (a platform failure is retried). ``--changed-since REF`` keeps
+only submissions whose folder or challenge changed since REF (``git diff REF``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import click
+
+from runner.cli.common import root_option
+from runner.errors import ConfigError
+
+
+def changed_paths(root: Path, ref: str) -> list[str]:
+    """Paths changed between REF and the working tree, by git."""
+    try:
+        out = subprocess.run(
+            ["git", "diff", "--name-only", "--no-renames", ref, "--", "challenges", "submissions"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as err:
+        detail = getattr(err, "stderr", "") or str(err)
+        raise ConfigError(f"--changed-since {ref}: git diff failed: {detail.strip()}") from err
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def is_current(submission, challenge, results) -> bool:
+    return any(
+        r.challenge == submission.challenge
+        and r.participant == submission.participant
+        and r.submission == submission.name
+        and r.status != "error"
+        and r.provenance.manifest_sha256 == submission.sha256
+        and r.provenance.challenge_sha256 == challenge.sha256
+        for r in results
+    )
+
+
+def touched(submission, root: Path, changed: list[str]) -> bool:
+    folder = str(submission.folder.relative_to(root)) + "/"
+    prefix = f"challenges/{submission.challenge}/"
+    return any(p.startswith(folder) or p.startswith(prefix) for p in changed)
+
+
+@click.command()
+@root_option
+@click.option(
+    "--changed-since", "ref", metavar="REF", help="Only submissions changed since this git ref."
+)
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path))
+def plan(root: Path, ref: str | None, results_dir: Path | None) -> int:
+    """Print a JSON matrix ({"include": [...]}) of submissions without a current record."""
+    from runner.loader import load_repo
+    from runner.records import load_results
+
+    root = root.absolute()
+    repo = load_repo(root)
+    results = load_results(results_dir or root / "results").results
+    changed = changed_paths(root, ref) if ref else None
+    include = []
+    for sub in repo.submissions:
+        if is_current(sub, repo.challenges[sub.challenge], results):
+            continue
+        if changed is not None and not touched(sub, root, changed):
+            continue
+        include.append(
+            {
+                "challenge": sub.challenge,
+                "entrant": sub.entrant,
+                "name": sub.name,
+                "kind": sub.kind,
+                "manifest": str(sub.path.relative_to(root)),
+            }
+        )
+    click.echo(json.dumps({"include": include}))
+    return 0

@@ -1,0 +1,259 @@
+"""``challenge-runner pr ...``: the steps of the pull-request workflows.
+
+Inside GitHub Actions (``GITHUB_ACTIONS=true`` and an event file) the commands read the
+event, talk to the API with ``GITHUB_TOKEN`` and post; locally they work on the working tree
+and print the comment instead of posting it. See ``runner.github`` for the trust rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from runner.cli.common import root_option
+
+DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _client(event):
+    from runner.errors import GitHubError
+    from runner.github.client import GitHubClient
+
+    token = os.environ.get("GITHUB_TOKEN")
+    if not token:
+        raise GitHubError("GITHUB_TOKEN is not set: pass it to this step through env:")
+    return GitHubClient(event.api_url, token, event.repo)
+
+
+def _outputs(values: dict[str, str]) -> None:
+    """Step outputs for later jobs (``$GITHUB_OUTPUT``); printed locally."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    lines = [f"{k}={v}" for k, v in values.items()]
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+def _matrix(items) -> str:
+    return json.dumps({"include": [{"item": i.key, "slug": i.slug, "kind": i.kind} for i in items]})
+
+
+@click.group()
+def pr() -> None:
+    """Steps of the pull-request workflows (prepare, stage, ingest, score, record, report)."""
+
+
+@pr.command()
+@root_option
+@click.option("--out", type=DIR, default="prepared", show_default=True, help="Where the plan goes.")
+@click.option("--check", is_flag=True, help="Exit 1 when anything is invalid (for validate.yml).")
+@click.argument("manifests", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def prepare(root: Path, out: Path, check: bool, manifests: tuple[Path, ...]) -> int:
+    """Validate what the pull request submits and write OUT/plan.json.
+
+    In GitHub Actions the PR's files are read through the API at the head SHA (never
+    checked out); locally, pass the MANIFESTS to check.
+    """
+    from runner.github.event import in_github_actions, read_event
+    from runner.github.prepare import prepare_github, prepare_local, write_plan
+    from runner.github.sticky import annotation_lines
+
+    now = datetime.now(UTC)
+    if in_github_actions():
+        event = read_event()
+        plan = prepare_github(event, _client(event), root.absolute(), out.absolute(), now)
+    else:
+        if not manifests:
+            raise click.UsageError("outside GitHub Actions, name the manifests to prepare")
+        plan = prepare_local(list(manifests), root.absolute(), out.absolute(), now)
+    write_plan(plan, out)
+    invalid = [i for i in plan.items if i.status == "invalid"]
+    for line in annotation_lines(_annotations(invalid)):
+        click.echo(line)
+    for item in plan.items:
+        click.echo(
+            f"{item.key}: {item.status}"
+            + (f" ({len(item.problems)} problem(s))" if item.problems else "")
+        )
+    containers = [i for i in plan.ready if i.kind != "predictions"]
+    _outputs(
+        {
+            "ready": "true" if plan.ready else "false",
+            "matrix": _matrix(plan.ready),
+            "containers": _matrix(containers),
+            "has_containers": "true" if containers else "false",
+        }
+    )
+    return 1 if check and invalid else 0
+
+
+def _annotations(items):
+    from runner.github.sticky import Annotation
+
+    return [
+        Annotation(p["message"], file=p.get("file"), line=p.get("line"), column=p.get("column"))
+        for item in items
+        for p in item.problems
+    ]
+
+
+@pr.command()
+@root_option
+@click.option("--plan", "plan_dir", type=DIR, required=True)
+@click.option("--item", required=True, help="challenge/participant/name of a ready item.")
+@click.option("--out", type=DIR, required=True)
+@click.option("--recipient-env", default="INGEST_RECIPIENT", show_default=True)
+def stage(root, plan_dir, item, out, recipient_env) -> int:
+    """Encrypt the hidden inputs (never the truth) to the ingest key, for the ingest job."""
+    from runner.github import stages
+    from runner.github.prepare import read_plan
+
+    found = stages.find_item(read_plan(plan_dir), item)
+    path = stages.stage(
+        plan_dir,
+        found,
+        root.absolute(),
+        out,
+        os.environ,
+        stages.secret_env(os.environ, recipient_env),
+    )
+    click.echo(f"staged inputs for {item}: {path}")
+    return 0
+
+
+@pr.command()
+@root_option
+@click.option("--plan", "plan_dir", type=DIR, required=True)
+@click.option("--item", required=True)
+@click.option("--staged", type=DIR, required=True, help="The stage job's output.")
+@click.option("--out", type=DIR, required=True)
+@click.option("--key-env", default="INGEST_KEY", show_default=True)
+def ingest(root, plan_dir, item, staged, out, key_env) -> int:
+    """Run a container submission in the sandbox on the staged inputs."""
+    from runner.github import stages
+    from runner.github.prepare import read_plan
+
+    found = stages.find_item(read_plan(plan_dir), item)
+    summary = stages.ingest(
+        plan_dir, found, root.absolute(), staged, out, stages.secret_env(os.environ, key_env)
+    )
+    click.echo(f"ingest {item}: {summary['status']}")
+    return 0
+
+
+@pr.command()
+@root_option
+@click.option("--plan", "plan_dir", type=DIR, required=True)
+@click.option("--item", required=True)
+@click.option("--ingested", type=DIR, default=None, help="The ingest job's output (containers).")
+@click.option("--out", type=DIR, default="records", show_default=True, help="A results folder.")
+def score(root, plan_dir, item, ingested, out) -> int:
+    """Score one item against the hidden truth and write its record under OUT."""
+    from runner.github import stages
+    from runner.github.prepare import read_plan
+
+    plan = read_plan(plan_dir)
+    path = stages.score(
+        plan, plan_dir, stages.find_item(plan, item), root.absolute(), ingested, out, os.environ
+    )
+    click.echo(f"recorded {path}")
+    return 0
+
+
+@pr.command()
+@click.option("--records", type=DIR, required=True, help="Records written by `pr score`.")
+@click.option("--results", type=DIR, default="results", show_default=True)
+def record(records: Path, results: Path) -> int:
+    """Validate the new records and add them to the results store (never overwriting)."""
+    from runner.github.stages import record as copy_records
+
+    for path in copy_records(records, results):
+        click.echo(f"added {path}")
+    return 0
+
+
+def _plan_or_error(plan_dir: Path):
+    """The plan; in GitHub Actions a missing plan (prepare failed) becomes a report of the
+    platform's error, so the participant hears of it instead of waiting forever."""
+    from runner.errors import ConfigError
+    from runner.github.event import in_github_actions, read_event
+    from runner.github.prepare import platform_error_plan, read_plan
+
+    try:
+        return read_plan(plan_dir)
+    except ConfigError:
+        if not in_github_actions():
+            raise
+        click.echo("no plan: the prepare job failed; reporting the platform's error", err=True)
+        return platform_error_plan(read_event())
+
+
+@pr.command()
+@root_option
+@click.option("--plan", "plan_dir", type=DIR, required=True)
+@click.option("--records", type=DIR, default=None, help="Records written by `pr score`.")
+@click.option("--pending", is_flag=True, help="Report ready items as being evaluated.")
+@click.option(
+    "--bot-login",
+    envvar="CHALLENGE_RUNNER_BOT_LOGIN",
+    default=None,
+    help="The login the token comments as.",
+)
+def report(root, plan_dir, records, pending, bot_login) -> int:
+    """Post (in GitHub Actions) or print (locally) one comment per challenge."""
+    from runner.github.event import in_github_actions
+    from runner.github.publish import publish_reports
+
+    plan = _plan_or_error(plan_dir)
+    github = in_github_actions() and plan.event is not None
+    lines = publish_reports(
+        plan,
+        root.absolute(),
+        records,
+        pending=pending,
+        client=_client(plan.event) if github else None,
+        bot_login=bot_login,
+    )
+    for line in lines:
+        click.echo(line)
+    return 0
+
+
+@pr.command()
+@root_option
+@click.option("--plan", "plan_dir", type=DIR, required=True)
+def smoke(root: Path, plan_dir: Path) -> int:
+    """Run each ready container submission in the sandbox on the challenge's public
+    sample inputs (``<public>/sample-inputs/``); exit 1 if one does not produce predictions.
+
+    For validate.yml: no secret and no hidden data are involved, so its output may be shown.
+    """
+    import tempfile
+
+    from runner.github.escape import workflow_data
+    from runner.github.prepare import read_plan
+    from runner.github.stages import load_item
+    from runner.pipeline import ingest as run_ingest
+
+    failed = 0
+    for item in read_plan(plan_dir).ready:
+        if item.kind == "predictions":
+            continue
+        challenge, submission = load_item(plan_dir, item, root.absolute())
+        inputs = (challenge.public_dir or challenge.root / "public") / "sample-inputs"
+        if not inputs.is_dir():
+            click.echo(f"{item.key}: no public sample inputs ({inputs.name}/); smoke run skipped")
+            continue
+        with tempfile.TemporaryDirectory(prefix="cr-smoke-") as work:
+            got = run_ingest(challenge, submission, inputs, Path(work))
+        if got.status != "ok":
+            failed += 1
+            message = workflow_data(f"{item.key}: {got.status}: {got.message}")
+            click.echo(f"::error title=smoke run::{message}")
+        else:
+            click.echo(f"{item.key}: smoke run produced predictions")
+    return 1 if failed else 0

@@ -1,0 +1,229 @@
+"""The ``prepare`` step: decide what a pull request asks to evaluate, reading it as data.
+
+In GitHub Actions: the event gives the PR, its head SHA and author; the path policy is
+enforced on the PR's file list; ``teams.yaml`` is read from the base SHA; the submission
+folders are fetched at the head SHA into ``out/tree/``; every manifest is validated with the
+loader against the base checkout's challenges, its identity checked, and its limits.
+Locally, the manifests given are copied from the working tree instead (no identity check).
+
+The outcome is ``out/plan.json``, which later steps (ingest, score, report) read; it never
+holds a secret. Each item is ``ready`` (to evaluate) or ``invalid`` with its problems.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runner.errors import ConfigError
+from runner.github.event import PullRequestEvent
+from runner.github.identity import Author, identity_problems, teams_from_bytes
+
+PLAN_VERSION = 1
+POLICY_ID = "pull-request"  # the pseudo-challenge of a comment about the PR's paths
+
+
+@dataclass(frozen=True)
+class Item:
+    challenge: str
+    manifest: str  # repo-relative, under out/tree/
+    status: str  # ready | invalid
+    participant: str = ""
+    team: str | None = None
+    name: str = ""
+    kind: str = ""
+    description: str = ""
+    problems: tuple[dict, ...] = ()  # {"file", "line", "column", "message"}
+
+    @property
+    def key(self) -> str:
+        """challenge/participant/name: how records and matrix entries find the item."""
+        return f"{self.challenge}/{self.participant}/{self.name or Path(self.manifest).stem}"
+
+    @property
+    def slug(self) -> str:
+        """The key as a safe artifact name."""
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", self.key.replace("/", "--"))
+
+
+@dataclass(frozen=True)
+class Plan:
+    items: tuple[Item, ...]
+    event: PullRequestEvent | None = None
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    @property
+    def ready(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.status == "ready")
+
+
+def write_plan(plan: Plan, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    data = {
+        "version": PLAN_VERSION,
+        "created_at": plan.created_at,
+        "event": asdict(plan.event) if plan.event else None,
+        "items": [asdict(i) for i in plan.items],
+    }
+    path = out / "plan.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_plan(out: Path) -> Plan:
+    path = out / "plan.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"cannot read the plan: {err}; run `pr prepare` first", path=str(path)
+        ) from err
+    if data.get("version") != PLAN_VERSION:
+        raise ConfigError(
+            f"plan version {data.get('version')!r} is not {PLAN_VERSION}", path=str(path)
+        )
+    items = tuple(Item(**{**i, "problems": tuple(i["problems"])}) for i in data["items"])
+    event = PullRequestEvent(**data["event"]) if data["event"] else None
+    return Plan(items, event, data["created_at"])
+
+
+def _fresh(tree: Path) -> Path:
+    """An empty ``tree`` folder: files of an earlier prepare must not linger in it."""
+    if tree.exists():
+        shutil.rmtree(tree)
+    tree.mkdir(parents=True)
+    return tree
+
+
+def problem_dict(problem, root: Path | None = None) -> dict:
+    """A loader ``Problem`` as a plain dict, its path relative to ``root``."""
+    where = problem.path
+    if root is not None and where.startswith(str(root)):
+        where = where[len(str(root)) :].lstrip("/")
+    message = f"{problem.json_path}: {problem.message}" if problem.json_path else problem.message
+    return {"file": where, "line": problem.line, "column": problem.column, "message": message}
+
+
+def check_manifest(
+    manifest: Path,
+    tree: Path,
+    repo,
+    author: Author | None,
+    known_ids: Mapping[str, int],
+    teams: Mapping,
+    now: datetime,
+    base_ref: str = "the base branch",
+) -> Item:
+    """Validate one fetched manifest: schema, files, identity, limits."""
+    from runner.loader import ValidationFailed, load_submission
+
+    rel = str(manifest.relative_to(tree))
+    challenge_id = rel.split("/")[1]
+    try:
+        sub = load_submission(manifest, root=tree, challenges=repo.challenges, teams=teams)
+    except ValidationFailed as err:
+        problems = tuple(problem_dict(p, tree) for p in err.problems)
+        return Item(challenge_id, rel, "invalid", problems=problems)
+    base = Item(
+        sub.challenge, rel, "ready", sub.participant, sub.team, sub.name, sub.kind, sub.description
+    )
+    problems = []
+    if author is not None:
+        folder = rel.split("/")[2]
+        problems = identity_problems(
+            participant=sub.participant,
+            team=sub.team,
+            folder=folder,
+            author=author,
+            teams=teams,
+            known_ids=known_ids,
+            base_ref=base_ref,
+        )
+    problems += _limit_problems(repo, sub, now)
+    if problems:
+        found = tuple({"file": rel, "line": None, "column": None, "message": p} for p in problems)
+        return Item(**{**asdict(base), "status": "invalid", "problems": found})
+    return base
+
+
+def _limit_problems(repo, sub, now: datetime) -> list[str]:
+    from runner.limits import check_limits
+    from runner.records import load_results
+
+    challenge = repo.challenges[sub.challenge]
+    phase = challenge.phase_at(now)
+    if phase is None:
+        return []
+    results = load_results(repo.root / "results", challenge.id).results
+    status = check_limits(challenge, phase, results, sub.entrant, now)
+    return [] if status.allowed else [status.message]
+
+
+def known_user_ids(results_dir: Path) -> dict[str, int]:
+    """login (lower case) -> the GitHub user id earlier records tie it to."""
+    from runner.records import load_results
+
+    ids: dict[str, int] = {}
+    for result in load_results(results_dir).results:
+        if result.user_id is not None:
+            ids.setdefault(result.participant.lower(), result.user_id)
+    return ids
+
+
+def prepare_github(event: PullRequestEvent, client, root: Path, out: Path, now: datetime) -> Plan:
+    """Prepare from a pull request through the API (see the module docstring)."""
+    from runner.github.fetch import fetch_folders, manifests_to_evaluate, touched_folders
+    from runner.github.policy import PolicyViolation, enforce
+    from runner.loader import load_repo
+
+    repo = load_repo(root)
+    author = Author(event.author_login, event.author_id)
+    known = known_user_ids(root / "results")
+    try:
+        teams = teams_from_bytes(client.file_at("teams.yaml", event.base_sha))
+        files, tree = enforce(
+            client, event.number, event.head_sha, author, teams, known, repo.challenges
+        )
+        fetched = _fresh(out / "tree")
+        fetch_folders(client, tree, touched_folders(files), fetched)
+    except PolicyViolation as err:
+        problems = tuple(
+            {"file": v.path, "line": None, "column": None, "message": v.message}
+            for v in err.violations
+        )
+        return Plan((Item(POLICY_ID, "", "invalid", problems=problems),), event)
+    manifests = manifests_to_evaluate(files, fetched)
+    items = tuple(
+        check_manifest(m, fetched, repo, author, known, teams, now, event.base_ref)
+        for m in manifests
+    )
+    return Plan(items, event)
+
+
+def platform_error_plan(event: PullRequestEvent) -> Plan:
+    """The plan to report when ``prepare`` itself failed: one item with no record, which
+    the report shows as the platform's error (it does not count against limits)."""
+    return Plan((Item(POLICY_ID, "", "ready"),), event)
+
+
+def prepare_local(manifests: list[Path], root: Path, out: Path, now: datetime) -> Plan:
+    """Prepare from manifests in a working tree (no GitHub, no identity check)."""
+    from runner.loader import load_repo
+
+    repo = load_repo(root)
+    tree = _fresh(out / "tree")
+    items = []
+    for manifest in manifests:
+        folder = manifest.resolve().parent
+        rel_folder = folder.relative_to(root.resolve())
+        target = tree / rel_folder
+        if not target.exists():
+            shutil.copytree(folder, target, symlinks=True)
+        copied = target / manifest.name
+        items.append(check_manifest(copied, tree, repo, None, {}, repo.teams, now))
+    return Plan(tuple(items), None)

@@ -1,0 +1,279 @@
+"""End to end: a simulated pull_request_target event through the `pr` commands.
+
+A real git repository holds the base branch (the example breast-cancer challenge) and the
+pull request's commits; the loopback API serves them to real PyGithub; the base checkout is
+a clone, as actions/checkout makes it. prepare -> score -> record -> report must validate,
+evaluate, record a result and post exactly one comment, updated in place on a second push,
+never overwritten by the older run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from github_server import BOT, GitRepo, Pull, ServerState, serve
+
+from runner.cli import main
+from runner.github.sticky import parse_marker
+from runner.records import load_results
+
+ROOT = Path(__file__).resolve().parents[1]
+CHALLENGE = ROOT / "challenges" / "breast-cancer"
+PREDICTIONS = (ROOT / "submissions/breast-cancer/octocat/logreg.csv").read_text()
+PAYLOAD = "@org/x <img src=x> [a](javascript:x)"
+MANIFEST = f"""challenge: breast-cancer
+participant: alice
+name: gbm
+description: "{PAYLOAD}"
+predictions: gbm.csv
+"""
+ITEM = "breast-cancer/alice/gbm"
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    origin = GitRepo(tmp_path / "origin")
+    files = {
+        f"challenges/breast-cancer/{p.relative_to(CHALLENGE)}": p.read_bytes()
+        for p in CHALLENGE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    files["teams.yaml"] = "teams:\n  owls:\n    members:\n      - {login: alice, id: 1001}\n"
+    base = origin.commit(files, branch="main", message="base")
+    checkout = tmp_path / "base"
+    subprocess.run(["git", "clone", "-q", str(origin.path), str(checkout)], check=True)
+    state = ServerState(origin)
+    monkeypatch.delenv("BREAST_CANCER_KEY", raising=False)  # the demo key decrypts
+    with serve(state) as server:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+        monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request_target")
+        monkeypatch.setenv("GITHUB_REPOSITORY", state.full_name)
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+        monkeypatch.setenv("GITHUB_TOKEN", "bot-token")
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+        monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "output.txt"))
+        server.base, server.checkout, server.tmp = base, checkout, tmp_path
+        yield server
+
+
+def push(world, monkeypatch, files, *, run_id, login="alice", user_id=1001, parent=None):
+    """Commit ``files`` on the PR branch and write the event a push would send."""
+    head = world.state.repo.commit(
+        files, parent=parent or world.state.pulls.get(7, Pull(7, world.base, world.base)).head_sha
+    )
+    world.state.pulls[7] = Pull(7, head, world.base, login=login, user_id=user_id)
+    event = {
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "head": {"sha": head, "ref": "gbm"},
+            "base": {"sha": world.base, "ref": "main"},
+            "user": {"login": login, "id": user_id},
+        },
+        "repository": {"full_name": world.state.full_name},
+    }
+    path = world.tmp / f"event-{run_id}.json"
+    path.write_text(json.dumps(event))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(path))
+    monkeypatch.setenv("GITHUB_RUN_ID", str(run_id))
+    return head
+
+
+def run_workflow(world, run_id: int, *, record: bool = True) -> Path:
+    """The evaluate workflow's commands for a predictions submission, in job order."""
+    root, work = str(world.checkout), world.tmp / f"run-{run_id}"
+    plan, records = str(work / "prepared"), str(work / "records")
+    assert main(["pr", "prepare", "--root", root, "--out", plan]) == 0
+    if record:
+        assert (
+            main(["pr", "score", "--root", root, "--plan", plan, "--item", ITEM, "--out", records])
+            == 0
+        )
+        assert main(["pr", "record", "--records", records, "--results", f"{root}/results"]) == 0
+    assert main(["pr", "report", "--root", root, "--plan", plan, "--records", records]) == 0
+    return work
+
+
+def bot_comments(world):
+    return [c for c in world.state.comments_on(7) if c["user"]["login"] == BOT["login"]]
+
+
+def test_pull_request_is_evaluated_and_reported_once(world, monkeypatch, capsys):
+    first = push(
+        world,
+        monkeypatch,
+        {
+            "submissions/breast-cancer/alice/gbm.yaml": MANIFEST,
+            "submissions/breast-cancer/alice/gbm.csv": PREDICTIONS,
+        },
+        run_id=101,
+        parent=world.base,
+    )
+    run_workflow(world, 101)
+
+    [comment] = bot_comments(world)
+    body = comment["body"]
+    assert parse_marker(body) == ("breast-cancer", first)
+    assert "### ✅ Breast cancer diagnosis — scored" in body
+    assert "| roc\\_auc (primary) | 0.9983 |" in body
+    assert "provisional rank **1** of 1 · you lead the board" in body
+    assert "4 evaluations left today" in body
+    assert "[Workflow run](https://github.com/org/challenges/actions/runs/101)" in body
+    assert "<img" not in body and "](javascript" not in body and "@org" not in body
+    assert world.state.labels[7] == ["evaluated"]
+    status = world.state.statuses[-1]
+    assert (status["sha"], status["state"], status["context"]) == (
+        first,
+        "success",
+        "challenge-runner/breast-cancer",
+    )
+    assert "matrix=" in (world.tmp / "output.txt").read_text()
+    assert body.splitlines()[1] in (world.tmp / "summary.md").read_text()
+
+    [result] = load_results(world.checkout / "results").results
+    assert (result.participant, result.user_id, result.status) == ("alice", 1001, "scored")
+    assert (result.provenance.commit, result.provenance.pull_request) == (first, 7)
+    assert result.provenance.run_url == "https://github.com/org/challenges/actions/runs/101"
+    assert not world.calls("GET", r"/contents/submissions")  # PR files by blob, never checkout
+
+    # Second push: new predictions. The same comment is edited in place.
+    changed = PREDICTIONS.replace("bc-0001,0.999503", "bc-0001,0.100000")
+    second = push(
+        world, monkeypatch, {"submissions/breast-cancer/alice/gbm.csv": changed}, run_id=102
+    )
+    run_workflow(world, 102)
+    [again] = bot_comments(world)
+    assert again["id"] == comment["id"]
+    assert parse_marker(again["body"]) == ("breast-cancer", second)
+    assert len(world.calls("POST", r"/issues/7/comments$")) == 1
+    assert len(load_results(world.checkout / "results").results) == 2
+    assert "3 evaluations left today" in again["body"]
+
+    # A late report from the first run must not overwrite the newer comment.
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(world.tmp / "event-101.json"))
+    plan = str(world.tmp / "run-101" / "prepared")
+    assert main(["pr", "report", "--root", str(world.checkout), "--plan", plan]) == 0
+    assert "comment skipped-stale" in capsys.readouterr().out
+    assert bot_comments(world)[0]["body"] == again["body"]
+
+
+def test_spoofed_folder_is_refused_with_one_invalid_comment(world, monkeypatch):
+    # mallory writes into alice's folder and claims to be alice.
+    push(
+        world,
+        monkeypatch,
+        {
+            "submissions/breast-cancer/alice/gbm.yaml": MANIFEST,
+            "submissions/breast-cancer/alice/gbm.csv": PREDICTIONS,
+        },
+        run_id=201,
+        login="mallory",
+        user_id=666,
+        parent=world.base,
+    )
+    run_workflow(world, 201, record=False)
+    [comment] = bot_comments(world)
+    assert "### ❌ Submission rules — invalid submission" in comment["body"]
+    assert "**Submission** this pull request by mallory" in comment["body"]
+    assert (
+        "- submissions\\/breast\\-cancer\\/alice\\/gbm\\.yaml\\: \\'mallory\\' may not add or "
+        "change files in submissions\\/breast\\-cancer\\/alice\\/\\: use "
+        "submissions\\/breast\\-cancer\\/mallory\\/ or a team folder you are a member of"
+    ) in comment["body"]
+    assert world.state.labels[7] == ["invalid"]
+    assert world.state.statuses[-1]["state"] == "failure"
+    assert not (world.checkout / "results").exists()
+    assert not world.calls("GET", r"/git/blobs/")  # nothing fetched from a refused PR
+
+
+def test_manifest_naming_another_participant_is_invalid(world, monkeypatch):
+    manifest = MANIFEST.replace("participant: alice", "participant: bob")
+    push(
+        world,
+        monkeypatch,
+        {
+            "submissions/breast-cancer/alice/gbm.yaml": manifest,
+            "submissions/breast-cancer/alice/gbm.csv": PREDICTIONS,
+        },
+        run_id=301,
+        parent=world.base,
+    )
+    run_workflow(world, 301, record=False)
+    [comment] = bot_comments(world)
+    body = comment["body"]
+    assert "invalid submission" in body
+    assert (
+        "- submissions\\/breast\\-cancer\\/alice\\/gbm\\.yaml\\:2\\: \\$\\.participant\\: "
+        "participant \\'bob\\' does not match the folder \\'alice\\'"
+    ) in body
+    assert world.state.labels[7] == ["invalid"]
+    assert not (world.checkout / "results").exists()
+
+
+def test_failed_prepare_is_reported_as_the_platforms_error(world, monkeypatch, capsys):
+    files = {
+        "submissions/breast-cancer/alice/gbm.yaml": MANIFEST,
+        "submissions/breast-cancer/alice/gbm.csv": PREDICTIONS,
+    }
+    push(world, monkeypatch, files, run_id=401, parent=world.base)
+    world.state.fail_next[:] = [502] * 20  # the API keeps failing: prepare cannot finish
+    plan = str(world.tmp / "run-401" / "prepared")
+    assert main(["pr", "prepare", "--root", str(world.checkout), "--out", plan]) == 1
+    assert "failed after retries" in capsys.readouterr().err
+    world.state.fail_next.clear()
+    assert main(["pr", "report", "--root", str(world.checkout), "--plan", plan]) == 0
+    [comment] = bot_comments(world)
+    assert "### ⚠️ Evaluation — platform error" in comment["body"]
+    assert "The platform failed, this does not count against your limits." in comment["body"]
+    assert world.state.labels[7] == ["error"]
+    assert world.state.statuses[-1]["state"] == "error"
+
+
+@pytest.mark.docker
+def test_container_pull_request_through_every_job(world, monkeypatch, python_image):
+    from runner.data import keygen
+
+    model = ROOT / "submissions/breast-cancer/hubot/model"
+    files = {
+        f"submissions/breast-cancer/alice/model/{p.name}": p.read_bytes() for p in model.iterdir()
+    }
+    files["submissions/breast-cancer/alice/small.yaml"] = (
+        "challenge: breast-cancer\nparticipant: alice\nname: small\n"
+        "build: {context: model/}\ncommand: [python3, /opt/model/predict.py]\n"
+    )
+    head = push(world, monkeypatch, files, run_id=501, parent=world.base)
+    identity, recipient = keygen()
+    root, work = str(world.checkout), world.tmp / "run-501"
+    plan = str(work / "prepared")
+    common = ["--root", root, "--plan", plan, "--item", "breast-cancer/alice/small"]
+    assert main(["pr", "prepare", "--root", root, "--out", plan]) == 0
+    assert "has_containers=true" in (world.tmp / "output.txt").read_text()
+    monkeypatch.setenv("INGEST_RECIPIENT", recipient)
+    assert main(["pr", "stage", *common, "--out", str(work / "staged")]) == 0
+    monkeypatch.setenv("INGEST_KEY", identity)
+    monkeypatch.delenv("GITHUB_TOKEN")  # the ingest job has no token
+    args = ["--staged", str(work / "staged"), "--out", str(work / "ingested")]
+    assert main(["pr", "ingest", *common, *args]) == 0
+    monkeypatch.delenv("INGEST_KEY")
+    monkeypatch.setenv("GITHUB_TOKEN", "bot-token")
+    records = str(work / "records")
+    assert (
+        main(["pr", "score", *common, "--ingested", str(work / "ingested"), "--out", records]) == 0
+    )
+    assert main(["pr", "record", "--records", records, "--results", f"{root}/results"]) == 0
+    assert main(["pr", "report", "--root", root, "--plan", plan, "--records", records]) == 0
+    [comment] = bot_comments(world)
+    assert parse_marker(comment["body"]) == ("breast-cancer", head)
+    assert "### ✅ Breast cancer diagnosis — scored" in comment["body"]
+    [result] = load_results(world.checkout / "results").results
+    assert (result.submission, result.status, result.provenance.pull_request) == (
+        "small",
+        "scored",
+        7,
+    )
+    assert result.provenance.image_digest

@@ -1,0 +1,158 @@
+"""The evaluate workflow's split jobs: stage -> ingest -> score -> record, through the CLI.
+
+Inputs cross from `stage` to `ingest` encrypted to the ingest key; predictions cross from
+`ingest` to `score` encrypted to the challenge's recipient; no artifact holds the truth or
+clear predictions. The container run uses the real Docker engine (marked ``docker``).
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main
+from runner.data import keygen
+from runner.data.crypto import AGE_MAGIC
+from runner.errors import DataError
+from runner.github.stages import stage_inputs, unstage_inputs
+from runner.records import load_results
+
+ROOT = Path(__file__).resolve().parents[1]
+HUBOT = "submissions/breast-cancer/hubot/small-logreg.yaml"
+OCTOCAT = "submissions/breast-cancer/octocat/logreg.yaml"
+
+
+def test_staged_inputs_round_trip_and_are_encrypted(tmp_path):
+    identity, recipient = keygen()
+    inputs = tmp_path / "inputs"
+    (inputs / "sub").mkdir(parents=True)
+    (inputs / "test.csv").write_text("id,x\n1,2\n")
+    (inputs / "sub" / "more.txt").write_text("more")
+    staged = stage_inputs(inputs, tmp_path / "out", recipient)
+    assert staged.read_bytes().startswith(AGE_MAGIC)
+    assert b"id,x" not in staged.read_bytes()
+    work = tmp_path / "work"
+    work.mkdir()
+    back = unstage_inputs(staged, work, identity)
+    assert (back / "test.csv").read_text() == "id,x\n1,2\n"
+    assert (back / "sub" / "more.txt").read_text() == "more"
+    other, _ = keygen()
+    work2 = tmp_path / "work2"
+    work2.mkdir()
+    with pytest.raises(DataError, match="encrypted to other recipients"):
+        unstage_inputs(staged, work2, other)
+
+
+def test_staged_archive_with_a_link_is_refused(tmp_path):
+    identity, recipient = keygen()
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "truth-link").symlink_to("/etc/passwd")
+    staged = stage_inputs(inputs, tmp_path / "out", recipient)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(
+        DataError, match="staged inputs hold an unexpected member 'inputs/truth-link'"
+    ):
+        unstage_inputs(staged, work, identity)
+
+
+def test_score_of_a_predictions_submission_locally(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("BREAST_CANCER_KEY", raising=False)
+    plan, records = tmp_path / "plan", tmp_path / "records"
+    assert (
+        main(["pr", "prepare", "--root", str(ROOT), "--out", str(plan), str(ROOT / OCTOCAT)]) == 0
+    )
+    item = "breast-cancer/octocat/logreg"
+    assert (
+        main(
+            [
+                "pr",
+                "score",
+                "--root",
+                str(ROOT),
+                "--plan",
+                str(plan),
+                "--item",
+                item,
+                "--out",
+                str(records),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert (
+        main(["pr", "report", "--root", str(ROOT), "--plan", str(plan), "--records", str(records)])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "--- breast-cancer: scored\n<!-- challenge-runner challenge=breast-cancer sha="
+    )
+    assert "**Submission** logreg by octocat · commit (local)" in out
+    [result] = load_results(records).results
+    assert result.status == "scored" and result.provenance.pull_request is None
+
+
+def test_missing_ingest_output_is_the_platforms_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    plan, records = tmp_path / "plan", tmp_path / "records"
+    assert main(["pr", "prepare", "--root", str(ROOT), "--out", str(plan), str(ROOT / HUBOT)]) == 0
+    item = "breast-cancer/hubot/small-logreg"
+    args = ["--plan", str(plan), "--item", item, "--ingested", str(tmp_path / "none")]
+    assert main(["pr", "score", "--root", str(ROOT), *args, "--out", str(records)]) == 0
+    [result] = load_results(records).results
+    assert result.status == "error"
+    assert result.message == "the ingest job produced no output (the platform failed)"
+
+
+@pytest.mark.docker
+def test_container_submission_through_split_jobs(tmp_path, monkeypatch, python_image):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("BREAST_CANCER_KEY", raising=False)  # score uses the demo key
+    ingest_identity, ingest_recipient = keygen()
+    plan, staged, ingested, records = (
+        tmp_path / n for n in ("plan", "staged", "ingested", "records")
+    )
+    item = "breast-cancer/hubot/small-logreg"
+    common = ["--root", str(ROOT), "--plan", str(plan), "--item", item]
+    assert main(["pr", "prepare", "--root", str(ROOT), "--out", str(plan), str(ROOT / HUBOT)]) == 0
+
+    monkeypatch.setenv("INGEST_RECIPIENT", ingest_recipient)
+    assert main(["pr", "stage", *common, "--out", str(staged)]) == 0
+    with pytest.raises(tarfile.ReadError), tarfile.open(staged / "inputs.tar.age"):
+        pass  # ciphertext only
+    monkeypatch.delenv("INGEST_RECIPIENT")
+
+    monkeypatch.setenv("INGEST_KEY", ingest_identity)
+    assert main(["pr", "ingest", *common, "--staged", str(staged), "--out", str(ingested)]) == 0
+    monkeypatch.delenv("INGEST_KEY")
+    summary = json.loads((ingested / "ingest.json").read_text())
+    assert summary["status"] == "ok", summary
+    assert sorted(p.name for p in ingested.iterdir()) == ["ingest.json", "predictions.csv.age"]
+    assert (ingested / "predictions.csv.age").read_bytes().startswith(AGE_MAGIC)
+
+    assert main(["pr", "score", *common, "--ingested", str(ingested), "--out", str(records)]) == 0
+    results = tmp_path / "results"
+    assert main(["pr", "record", "--records", str(records), "--results", str(results)]) == 0
+    [result] = load_results(results).results
+    assert (result.participant, result.status) == ("hubot", "scored")
+    assert result.scores["public"]["roc_auc"].value > 0.9
+    assert result.provenance.image_digest
+
+
+@pytest.mark.docker
+def test_smoke_run_on_public_sample_inputs(tmp_path, monkeypatch, capsys, python_image):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    plan = tmp_path / "plan"
+    assert main(["pr", "prepare", "--root", str(ROOT), "--out", str(plan), str(ROOT / HUBOT)]) == 0
+    capsys.readouterr()
+    assert main(["pr", "smoke", "--root", str(ROOT), "--plan", str(plan)]) == 0
+    assert capsys.readouterr().out == (
+        "breast-cancer/hubot/small-logreg: smoke run produced predictions\n"
+    )
