@@ -25,20 +25,7 @@ REPO = HERE.parent.parent
 SUBMISSIONS = REPO / "submissions" / "breast-cancer"
 sys.path.insert(0, str(REPO))
 
-from runner.data import keygen, pack  # noqa: E402
-
-
-def demo_key() -> str:
-    """The demo identity committed beside the challenge (created once); returns its recipient."""
-    path = HERE / "demo-key.txt"
-    if not path.exists():
-        identity, recipient = keygen()
-        path.write_text(
-            "# DEMO ONLY: this key is public, so the example's hidden data is not secret.\n"
-            "# Never commit the key of a real challenge: keep it in a repository secret.\n"
-            f"# public key: {recipient}\n{identity}\n"
-        )
-    return re.search(r"public key: (age1\w+)", path.read_text()).group(1)
+from runner.data import ensure_demo_key, pack  # noqa: E402
 
 
 def frame() -> pd.DataFrame:
@@ -116,7 +103,7 @@ def update_sha256(sha: str) -> None:
 
 
 def main() -> None:
-    recipient = demo_key()
+    recipient = ensure_demo_key(HERE / "demo-key.txt")
     df = frame()
     features = [c for c in df.columns if c not in ("id", "malignant")]
     train, test = split(df)

@@ -25,19 +25,7 @@ REPO = HERE.parent.parent
 SUBMISSIONS = REPO / "submissions" / "diabetes"
 sys.path.insert(0, str(REPO))
 
-from runner.data import keygen, pack  # noqa: E402
-
-
-def demo_key() -> str:
-    path = HERE / "demo-key.txt"
-    if not path.exists():
-        identity, recipient = keygen()
-        path.write_text(
-            "# DEMO ONLY: this key is public, so the example's hidden data is not secret.\n"
-            "# Never commit the key of a real challenge: keep it in a repository secret.\n"
-            f"# public key: {recipient}\n{identity}\n"
-        )
-    return re.search(r"public key: (age1\w+)", path.read_text()).group(1)
+from runner.data import ensure_demo_key, pack  # noqa: E402
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -46,7 +34,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def main() -> None:
-    recipient = demo_key()
+    recipient = ensure_demo_key(HERE / "demo-key.txt")
     data = load_diabetes(as_frame=True, scaled=False)
     df = data.data.copy()
     features = list(df.columns)

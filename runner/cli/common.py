@@ -18,6 +18,13 @@ root_option = click.option(
     help="Repository root (holds challenges/, submissions/, results/).",
 )
 
+results_option = click.option(
+    "--results",
+    "results_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results folder (default: ROOT/results).",
+)
+
 unsafe_option = click.option(
     "--unsafe-allow-missing-controls",
     "unsafe",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from runner.cli.common import echo_progress, root_option, unsafe_option
+from runner.cli.common import echo_progress, results_option, root_option, unsafe_option
 
 
 def _env(key_env: str | None, challenge) -> dict[str, str]:
@@ -56,12 +56,7 @@ def _shown(path: Path, root: Path) -> Path:
     metavar="VAR",
     help="Read the challenge's decryption key from this environment variable.",
 )
-@click.option(
-    "--results",
-    "results_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where records go (default: ROOT/results).",
-)
+@results_option
 @click.option(
     "--force", is_flag=True, help="Evaluate again even if an identical evaluation is recorded."
 )

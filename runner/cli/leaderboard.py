@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from runner.cli.common import results_option, root_option
 from runner.errors import ConfigError
 from runner.models import Challenge, Phase
 
@@ -39,20 +40,10 @@ def pick_phase(challenge: Challenge, phase_id: str | None, now: datetime) -> Pha
     "--phase", "phase_id", help="Phase id (default: the phase open now, else the latest)."
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option(
-    "--results",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Results folder (default: ROOT/results).",
-)
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Repository root holding challenges/.",
-)
+@results_option
+@root_option
 def leaderboard(
-    challenge_id: str, phase_id: str | None, fmt: str, results: Path | None, root: Path
+    challenge_id: str, phase_id: str | None, fmt: str, results_dir: Path | None, root: Path
 ) -> None:
     """Print CHALLENGE's leaderboard for a phase as a table, JSON or CSV.
 
@@ -65,7 +56,7 @@ def leaderboard(
     challenge = load_challenge(root / "challenges" / challenge_id)
     now = datetime.now(UTC)
     phase = pick_phase(challenge, phase_id, now)
-    loaded = load_results(results or root / "results", challenge.id)
+    loaded = load_results(results_dir or root / "results", challenge.id)
     for problem in loaded.problems:
         click.echo(f"warning: skipped {problem}", err=True)
     board = build_board(challenge, loaded.results, phase, now=now)

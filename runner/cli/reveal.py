@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from runner.cli.common import results_option, root_option
 from runner.errors import ConfigError
 
 
@@ -29,23 +30,13 @@ def identity_from_env(var: str | None, challenge_id: str) -> str:
 
 @click.command()
 @click.argument("challenge_id", metavar="CHALLENGE")
-@click.option(
-    "--results",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Results folder (default: ROOT/results).",
-)
+@results_option
 @click.option(
     "--key-env",
     help="Environment variable holding the age identity (default: data.hidden.key_env).",
 )
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Repository root holding challenges/.",
-)
-def reveal(challenge_id: str, results: Path | None, key_env: str | None, root: Path) -> None:
+@root_option
+def reveal(challenge_id: str, results_dir: Path | None, key_env: str | None, root: Path) -> None:
     """Write clear records of CHALLENGE's private scores whose reveal time has passed.
 
     Each sealed record gets a new record with scores.private in clear that supersedes it;
@@ -59,7 +50,7 @@ def reveal(challenge_id: str, results: Path | None, key_env: str | None, root: P
 
     challenge = load_challenge(root / "challenges" / challenge_id)
     identity = identity_from_env(key_env or challenge.hidden.key_env, challenge.id)
-    results_dir = results or root / "results"
+    results_dir = results_dir or root / "results"
     now = datetime.now(UTC)
     written = reveal_records(challenge, results_dir, identity, now)
     for path in written:

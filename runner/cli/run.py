@@ -6,17 +6,12 @@ from pathlib import Path
 
 import click
 
-from runner.cli.common import echo_progress, root_option, unsafe_option
+from runner.cli.common import echo_progress, results_option, root_option, unsafe_option
 
 
 @click.command()
 @root_option
-@click.option(
-    "--results",
-    "results_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where records go (default: ROOT/results).",
-)
+@results_option
 @click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),

@@ -7,7 +7,7 @@ protect private scores and maintainer detail inside result records.
 """
 
 from runner.data.archive import LAYOUT, MAX_BYTES, MAX_FILES, pack, tree_sha256
-from runner.data.crypto import decrypt_text, encrypt_text, keygen
+from runner.data.crypto import decrypt_text, encrypt_text, ensure_demo_key, keygen
 from runner.data.hidden import CACHE_ENV, HiddenData, open_hidden
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "HiddenData",
     "decrypt_text",
     "encrypt_text",
+    "ensure_demo_key",
     "keygen",
     "open_hidden",
     "pack",

@@ -8,6 +8,7 @@ records are ASCII-armored so they stay readable JSON strings.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,24 @@ def key_file_text(identity: str, recipient: str) -> str:
     """The identity in age-keygen's file format, which the ``age`` tool also reads."""
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
     return f"# created: {created}\n# public key: {recipient}\n{identity}\n"
+
+
+def ensure_demo_key(path: Path) -> str:
+    """The recipient of the DEMO key at ``path``, creating the key file once.
+
+    For example challenges only: a committed key protects nothing. The file says so.
+    """
+    if not path.exists():
+        identity, recipient = keygen()
+        path.write_text(
+            "# DEMO ONLY: this key is public, so the example's hidden data is not secret.\n"
+            "# Never commit the key of a real challenge: keep it in a repository secret.\n"
+            f"# public key: {recipient}\n{identity}\n"
+        )
+    found = re.search(r"public key: (age1\w+)", path.read_text())
+    if found is None:
+        raise DataError(f"{path} has no '# public key: age1...' line; delete it to make a new one")
+    return found.group(1)
 
 
 def parse_recipients(recipients: Sequence[str]) -> list[x25519.Recipient]:
