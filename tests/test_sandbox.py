@@ -184,7 +184,7 @@ def test_controls_seen_from_inside(docker_client, busybox_image, dirs):
         " /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes /sys/fs/cgroup/pids/pids.max"
         " /sys/fs/cgroup/cpu/cpu.cfs_quota_us; ulimit -f; ulimit -n; ulimit -c;"
         ' awk \'$2 ~ /^\\/(tmp|input|output|submission)?$/ { split($4, o, ",");'
-        ' print $2, ($3 == "tmpfs" ? "tmpfs" : "host"), o[1] }\' /proc/mounts;'
+        ' print $2, ($3 == "tmpfs" ? "tmpfs" : "host"), o[1] }\' /proc/mounts | sort;'
         " ls /sys/class/net; cat /input/features.csv;"
         " } >/output/predictions.csv"
     )
