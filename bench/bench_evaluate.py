@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "challenge-runner/busybox:test"
-SCRIPT = "while IFS=, read id x; do echo \"$id,0.5\"; done </input/test.csv >/output/predictions.csv\n"
+SCRIPT = 'awk -F, \'NR == 1 {print "id,y"; next} {print $1 ",0.5"}\' /input/test.csv >/output/predictions.csv\n'
 
 
 def make_repo(root: Path, rows: int) -> Path:
@@ -29,7 +29,7 @@ def make_repo(root: Path, rows: int) -> Path:
     (challenge / "hidden" / "inputs").mkdir(parents=True)
     ids = [f"r{i}" for i in range(rows)]
     (challenge / "hidden" / "inputs" / "test.csv").write_text(
-        "".join(f"{i},{n % 7}\n" for n, i in enumerate(ids))
+        "id,x\n" + "".join(f"{i},{n % 7}\n" for n, i in enumerate(ids))
     )
     (challenge / "hidden" / "truth.csv").write_text(
         "id,y,split\n"
@@ -82,8 +82,20 @@ def main() -> None:
         out.mkdir(mode=0o777)
         out.chmod(0o777)
         bare = [
-            "docker", "run", "--rm", "--network", "none", "--user", "65534:65534",
-            "-v", f"{inputs}:/input:ro", "-v", f"{out}:/output", tag, "sh", "/run.sh",
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--user",
+            "65534:65534",
+            "-v",
+            f"{inputs}:/input:ro",
+            "-v",
+            f"{out}:/output",
+            tag,
+            "sh",
+            "/run.sh",
         ]
         timed(bare)
         runner_times, bare_times = [], []
@@ -99,9 +111,17 @@ def main() -> None:
 def _built_tag() -> str:
     """The tag the runner gave the benchmark submission's build."""
     listed = subprocess.run(
-        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}",
-         "--filter", "label=org.challenge-runner.submission=tiny/bench/trivial"],
-        capture_output=True, text=True, check=True,
+        [
+            "docker",
+            "images",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+            "--filter",
+            "label=org.challenge-runner.submission=tiny/bench/trivial",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     return listed[0]
 
