@@ -378,3 +378,18 @@ def test_chart_helpers() -> None:
     assert "No scored submissions yet" in score_chart(
         [], metric="x", higher_is_better=True, precision=1
     )
+
+
+def test_phases_started_come_first_latest_first_then_upcoming():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from runner.site.pages import _phase_order
+
+    def boards(name, start):
+        return SimpleNamespace(phase=SimpleNamespace(id=name, start=datetime(*start, tzinfo=UTC)))
+
+    phases = [boards("warmup", (2026, 1, 1)), boards("open", (2026, 2, 1)),
+              boards("final", (2026, 6, 1)), boards("bonus", (2026, 7, 1))]  # fmt: skip
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    assert [b.phase.id for b in _phase_order(phases, now)] == ["open", "warmup", "final", "bonus"]

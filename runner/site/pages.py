@@ -111,7 +111,7 @@ def challenge_page(
         slot("data"),
         "\n## Leaderboard\n",
     ]
-    for boards in reversed(data.phases):  # the latest phase first
+    for boards in _phase_order(data.phases, site.now):
         key = f"phase-{boards.phase.id}"
         md += [f"\n### Phase {boards.phase.id}\n", slot(key)]
         slots[key] = phase_fragment(data, boards.phase, site.now, page)
@@ -119,6 +119,12 @@ def challenge_page(
         slots[f"chart-{boards.phase.id}"] = chart_fragment(data, boards.phase, site.now)
     md += ["\n## Downloads\n", slot("downloads"), ""]
     return GeneratedPage(page_src(ch.id), "\n".join(md), slots)
+
+
+def _phase_order(phases, now):
+    """Phases that have started, the latest first, then those still to come in order."""
+    started = [b for b in phases if b.phase.start <= now]
+    return [*reversed(started), *(b for b in phases if b.phase.start > now)]
 
 
 def page_src(challenge_id: str) -> str:
