@@ -126,3 +126,29 @@ def test_metrics_command_lists_the_registry(capsys) -> None:
     assert main(["metrics"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("log_loss "))
     assert "lower is better" in line and "probability" in line
+
+
+def test_pre_commit_hook_runs_validate_on_the_files_it_matches(capsys) -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    (hook,) = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "challenge-runner-validate" and hook["language"] == "python"
+    matches = re.compile(hook["files"])
+    tracked = [
+        "challenges/diabetes/challenge.yaml",
+        "submissions/diabetes/octocat/ridge.yaml",
+        "teams.yaml",
+    ]
+    assert all(matches.search(path) for path in tracked)
+    assert not matches.search("submissions/diabetes/octocat/ridge.csv")
+    assert not matches.search("challenges/diabetes/public/train.csv")
+    program, *args = hook["entry"].split()
+    assert program == "challenge-runner"
+    # pre-commit runs `entry` with the matching staged files appended.
+    paths = [str(root / p) for p in tracked]
+    assert main([*args, "--root", str(root), *paths]) == 0
+    assert capsys.readouterr().out == "3 file(s) checked: all valid\n"
