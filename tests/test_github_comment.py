@@ -122,3 +122,34 @@ def test_hard_cut_closes_details_and_links_the_run():
 def test_untrusted_run_url_is_dropped():
     body = render_comment(data(run_url="javascript:alert(1)"))
     assert "javascript" not in body and "[Workflow run]" not in body
+
+
+def test_with_the_ladder_the_comment_shows_only_the_released_score():
+    """A submission within the noise of the entrant's best: its own score stays hidden."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from records_factory import challenge, result, scores, utc
+
+    from runner.github.report import metric_lines, released_scores
+    from runner.models import LadderStats, LeaderboardSpec
+
+    base = challenge(leaderboard=LeaderboardSpec(ladder=True))
+    ladder_challenge = replace(base, metrics=(base.metrics[1], base.metrics[0]))  # log_loss first
+    start = utc("2026-12-05T12:00")
+
+    def record(loss: float, hour: int):
+        return result(
+            submission=f"s{hour}",
+            created_at=start + timedelta(hours=hour),
+            scores={"public": scores(log_loss=loss, roc_auc=0.9, accuracy=0.8)},
+            ladder=LadderStats(loss, 0.4, 400),
+        )
+
+    first, probe = record(0.50, 0), record(0.49, 1)
+    now = start + timedelta(hours=2)
+    shown = released_scores(ladder_challenge, probe, [first], now)
+    lines = {line.name: line.value for line in metric_lines(ladder_challenge, shown)}
+    assert lines["log_loss"] == 0.50  # the released value, not the probe's 0.49
+    plain = replace(ladder_challenge, leaderboard=LeaderboardSpec())
+    assert released_scores(plain, probe, [first], now) is probe

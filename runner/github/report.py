@@ -9,7 +9,7 @@ a ``ready`` item without a record means the evaluation jobs failed: that is the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from runner.github.comment import CommentData, LimitsLine, MetricLine, Standing, render_comment
@@ -53,12 +53,9 @@ def metric_lines(
     return tuple(lines)
 
 
-def standing(
-    challenge: Challenge, result: Result, results: Iterable[Result], now: datetime
-) -> Standing | None:
-    """Provisional rank of the result's entrant on the public board, and the leader."""
+def _board_entries(challenge: Challenge, result: Result, results: Iterable[Result], now):
+    """(ranked entries, the result's entrant's entry) on the public board, or None."""
     from runner.leaderboard import build_board
-    from runner.scoring import metric_display
 
     phase = challenge.phase_at(result.created_at)
     if phase is None or result.status != "scored":
@@ -68,7 +65,36 @@ def standing(
     if not ranked:
         return None
     mine = next((e for e in ranked if e.result.evaluation_id == result.evaluation_id), None)
-    mine = mine or next((e for e in ranked if e.entrant == result.entrant), None)
+    return ranked, mine or next((e for e in ranked if e.entrant == result.entrant), None)
+
+
+def released_scores(
+    challenge: Challenge, result: Result, results: Iterable[Result], now: datetime
+) -> Result:
+    """The record whose public scores the comment may show.
+
+    With the Ladder on, only the score the Ladder released for the entrant may be shown:
+    the submission's own score would leak exactly what the Ladder hides.
+    """
+    if not challenge.leaderboard.ladder:
+        return result
+    found = _board_entries(challenge, result, results, now)
+    mine = found[1] if found else None
+    if mine is None:
+        return result
+    return replace(result, scores={**result.scores, "public": dict(mine.scores)})
+
+
+def standing(
+    challenge: Challenge, result: Result, results: Iterable[Result], now: datetime
+) -> Standing | None:
+    """Provisional rank of the result's entrant on the public board, and the leader."""
+    from runner.scoring import metric_display
+
+    found = _board_entries(challenge, result, results, now)
+    if found is None:
+        return None
+    ranked, mine = found
     leader = ranked[0]
     primary = challenge.primary.name
     higher, _ = metric_display(challenge, challenge.primary)
@@ -160,7 +186,9 @@ def _report(pairs: list, challenge: Challenge | None, run: _Run) -> Report:
         description=item.description,
         message=_message(status, result),
         ci_level=challenge.leaderboard.ci if challenge else None,
-        metrics=metric_lines(challenge, result) if challenge and result else (),
+        metrics=metric_lines(challenge, released_scores(challenge, result, run.existing, run.now))
+        if challenge and result
+        else (),
         standing=standing(challenge, result, run.existing, run.now)
         if challenge and result
         else None,
