@@ -21,7 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "challenge-runner/busybox:test"
-SCRIPT = 'awk -F, \'NR == 1 {print "id,y"; next} {print $1 ",0.5"}\' /input/test.csv >/output/predictions.csv\n'
+SCRIPT = (
+    'awk -F, \'NR == 1 {print "id,y"; next} {print $1 ",0.5"}\' /input/test.csv'
+    " >/output/predictions.csv\n"
+)
 
 
 def make_repo(root: Path, rows: int) -> Path:
