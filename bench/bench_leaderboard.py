@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import runner.scoring  # noqa: F401  (metric_display's pandas import: once per process, not timed)
+import runner.scoring  # noqa: F401  (metric_display's imports: once per process, not timed)
 from runner.data import encrypt_text, keygen
 from runner.leaderboard import board_to_json, build_board
 from runner.models import (

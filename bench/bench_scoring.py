@@ -95,7 +95,7 @@ def main() -> None:
         truth_path, pred_path = make_files(folder, args.rows, args.shuffled, seed=0)
         spec = challenge(folder)
         truth = read_truth(truth_path, spec)
-        target = truth["target"]
+        target = truth.targets["target"]
         size = pred_path.stat().st_size / 1e6
         print(f"rows={args.rows:,} predictions={size:.0f} MB shuffled={args.shuffled} "
               f"setup={time.perf_counter() - start:.1f}s")  # fmt: skip

@@ -68,7 +68,7 @@ class Board:
 
 def metric_display(challenge: Challenge, spec: MetricSpec) -> tuple[bool, int]:
     """(higher_is_better, display precision): ``runner.scoring.metric_display``, imported
-    only when called because runner.scoring imports pandas."""
+    only when called so boards need not load the scoring stack (pyarrow) unless asked."""
     from runner.scoring import metric_display as display
 
     return display(challenge, spec)

@@ -8,24 +8,36 @@ ids (duplicates, ids not in the test set — with a hint when ``1.0`` was writte
 and missing ids), then values (NaN/inf, probabilities outside [0, 1], unknown labels).
 
 Ids are compared as exact text: ``1.0``, `` 1`` and ``01`` are not the id ``1``. Line numbers
-are the file's, with the header on line 1. When ``truth_ids`` is given, the returned frame is
-in truth order (row i predicts ``truth_ids[i]``), so scoring needs no further join.
+are the file's, with the header on line 1. When ``truth_ids`` is given, the returned
+``Predictions`` are in truth order (row i predicts ``truth_ids[i]``), so scoring needs no
+further join.
+
+pandas is never imported here (it costs a quarter second of every evaluation): only
+``Predictions.to_pandas`` loads it, for a challenge's own ``scoring.py``. pyarrow's own
+converters (``pa.array``, ``pa.scalar``, ``to_numpy``, compute calls given Python values) import
+pandas on first use, so arrays cross between arrow and numpy through ``runner.arrow``.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
+from runner.arrow import as_numpy, from_numpy, label_values, text_array, text_scalar
 from runner.errors import PredictionsError
 from runner.models import PredictionsSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HEADER_MAX = 64 * 1024  # far above any header a challenge declares
 SHOWN = 3  # offending rows named in a message
@@ -33,14 +45,37 @@ OTHER_DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
 TYPES = {"probability": pa.float64(), "number": pa.float64(), "label": pa.string()}
 
 
+@dataclass(frozen=True)
+class Predictions:
+    """Validated predictions: ids as arrow text, each declared column as a numpy array
+    (float64 for probabilities and numbers, Python ``str`` objects for labels), in spec order."""
+
+    id_column: str
+    ids: pa.Array
+    columns: Mapping[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The frame a challenge's ``scoring.py`` receives: ``str`` ids and labels, float64
+        numbers (imports pandas: keep it off the registry-metric path)."""
+        import pandas as pd
+
+        data = {self.id_column: pd.array(self.ids, dtype="str")}
+        for name, values in self.columns.items():
+            data[name] = pd.array(values, dtype="str") if values.dtype == object else values
+        return pd.DataFrame(data, copy=False)
+
+
 def read_predictions(
     path: Path,
     spec: PredictionsSpec,
-    truth_ids: pd.Index | None = None,
+    truth_ids: pa.Array | Sequence[str] | None = None,
     *,
     max_bytes: int | None = None,
     max_rows: int | None = None,
-) -> pd.DataFrame:
+) -> Predictions:
     """The validated predictions: the id column (text) and the declared columns.
 
     Raises ``PredictionsError`` (participant-safe ``message``) for any problem.
@@ -57,10 +92,10 @@ def read_predictions(
     if max_rows is not None and table.num_rows > max_rows:
         _fail(path, f"the predictions file has {table.num_rows} rows, over the limit of {max_rows}")
     ids = table.column(spec.id_column).combine_chunks()
-    order = _match_ids(path, ids, truth_ids)
-    for column in spec.columns:
-        _check_values(path, column, table.column(column.name), ids)
-    return _frame(table, spec, truth_ids, order)
+    truth = None if truth_ids is None else _id_array(truth_ids).cast(ids.type)
+    order = _match_ids(path, ids, truth)
+    columns = {c.name: _check_values(path, c, table.column(c.name), ids) for c in spec.columns}
+    return _reorder(spec, ids, columns, truth, order)
 
 
 def expected_header(spec: PredictionsSpec) -> str:
@@ -233,8 +268,8 @@ def _check_numbers(path: Path, spec: PredictionsSpec, name: str) -> None:
     convert = pacsv.ConvertOptions(column_types={name: pa.string()}, include_columns=[name])
     values = pacsv.read_csv(path, convert_options=convert).column(name).combine_chunks()
     ok = pc.match_substring_regex(values, NUMBER.pattern, ignore_case=True)
-    ok = pc.or_(ok, pc.equal(values, ""))  # empty cells are reported later as missing values
-    bad = np.flatnonzero(~ok.to_numpy(zero_copy_only=False))
+    ok = pc.or_(ok, pc.equal(values, text_scalar("")))  # empty cells: reported later as missing
+    bad = np.flatnonzero(~as_numpy(ok))
     if len(bad):
         shown = ", ".join(
             f"line {i + 2} has {_truncate(values[i].as_py(), 30)!r}" for i in bad[:SHOWN]
@@ -254,14 +289,15 @@ def _rows(rows: np.ndarray, ids: pa.Array) -> str:
     return ", ".join(f"line {i + 2} (id {_truncate(ids[i].as_py(), 40)!r})" for i in rows[:SHOWN])
 
 
-def _check_values(path: Path, column, values: pa.ChunkedArray, ids: pa.Array) -> None:
+def _check_values(path: Path, column, values: pa.ChunkedArray, ids: pa.Array):
+    """The column's values once checked: a text array for labels, else float64 numbers."""
     name = column.name
     if column.kind == "label":
         labels = values.combine_chunks()
-        bad = pc.equal(labels, "")
+        bad = pc.equal(labels, text_scalar(""))
         if column.classes:
-            bad = pc.or_(bad, pc.invert(pc.is_in(labels, value_set=pa.array(column.classes))))
-        rows = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
+            bad = pc.or_(bad, pc.invert(pc.is_in(labels, value_set=text_array(column.classes))))
+        rows = np.flatnonzero(as_numpy(bad))
         if len(rows):
             allowed = _names(list(column.classes)) if column.classes else "non-empty labels"
             _fail(
@@ -269,8 +305,8 @@ def _check_values(path: Path, column, values: pa.ChunkedArray, ids: pa.Array) ->
                 f"column {name!r} has labels outside {allowed}: {_rows(rows, ids)}"
                 f"{_more(len(rows))}; use only those labels",
             )
-        return
-    numbers = values.to_numpy()
+        return labels
+    numbers = as_numpy(values, fill=np.nan)  # an empty cell is a null: NaN, reported here
     rows = np.flatnonzero(~np.isfinite(numbers))
     if len(rows):
         _fail(
@@ -290,19 +326,25 @@ def _check_values(path: Path, column, values: pa.ChunkedArray, ids: pa.Array) ->
                 f"column {name!r} must hold probabilities between 0 and 1: {shown}"
                 f"{_more(len(rows))}",
             )
+    return numbers
 
 
-def _match_ids(path: Path, ids: pa.Array, truth_ids) -> np.ndarray | None:
+def _id_array(values: pa.Array | pa.ChunkedArray | Sequence[str]) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    return values if isinstance(values, pa.Array) else text_array(values)
+
+
+def _match_ids(path: Path, ids: pa.Array, truth: pa.Array | None) -> np.ndarray | None:
     """Check the ids; the file row of each truth id, or None when no reordering is needed."""
-    if truth_ids is None:
-        codes = pc.dictionary_encode(ids).indices.to_numpy()
+    if truth is None:
+        codes = as_numpy(pc.dictionary_encode(ids).indices)
         counts = np.bincount(codes)
         _check_duplicates(path, ids, np.flatnonzero(counts[codes] > 1), int(np.sum(counts > 1)))
         return None
-    truth = pa.array(pd.array(truth_ids, dtype="str")).cast(ids.type)
     if len(ids) == len(truth) and pc.all(pc.equal(ids, truth)).as_py():
         return None  # the usual case: rows in the order of the test inputs
-    positions = pc.index_in(ids, value_set=truth).fill_null(-1).to_numpy()
+    positions = as_numpy(pc.index_in(ids, value_set=truth), fill=-1)
     found = positions >= 0
     counts = np.bincount(positions[found], minlength=len(truth))
     repeated = np.flatnonzero(found & (counts[np.maximum(positions, 0)] > 1))
@@ -318,8 +360,8 @@ def _check_duplicates(path: Path, ids: pa.Array, rows: np.ndarray, n_ids: int) -
     if not len(rows):
         return
     shown = []
-    for value in dict.fromkeys(ids.take(rows[: SHOWN * SHOWN]).to_pylist()):
-        lines = np.flatnonzero(pc.equal(ids, value).to_numpy(zero_copy_only=False)) + 2
+    for value in dict.fromkeys(ids.take(from_numpy(rows[: SHOWN * SHOWN])).to_pylist()):
+        lines = np.flatnonzero(as_numpy(pc.equal(ids, text_scalar(value)))) + 2
         listed = " and ".join(map(str, lines[:SHOWN])) + (" ..." if len(lines) > SHOWN else "")
         shown.append(f"{_truncate(value, 40)!r} on lines {listed}")
         if len(shown) == SHOWN:
@@ -338,7 +380,7 @@ def _check_unknown(path: Path, ids: pa.Array, rows: np.ndarray, truth: pa.Array)
     if not len(rows):
         return
     fix = "predict exactly the ids of the test inputs"
-    for value in ids.take(rows[:SHOWN]).to_pylist():
+    for value in ids.take(from_numpy(rows[:SHOWN])).to_pylist():
         guess = FLOAT_ID.fullmatch(value)
         if guess and _in(truth, guess.group(1)):
             fix = (
@@ -360,12 +402,12 @@ def _check_unknown(path: Path, ids: pa.Array, rows: np.ndarray, truth: pa.Array)
 
 
 def _in(truth: pa.Array, value: str) -> bool:
-    return bool(pc.any(pc.equal(truth, value)).as_py())
+    return bool(pc.any(pc.equal(truth, text_scalar(value))).as_py())
 
 
 def _check_missing(path: Path, rows: np.ndarray, truth: pa.Array) -> None:
     if len(rows):
-        shown = _names(truth.take(rows[:SHOWN]).to_pylist())
+        shown = _names(truth.take(from_numpy(rows[:SHOWN])).to_pylist())
         _fail(
             path,
             f"{len(rows)} test id(s) have no prediction, e.g. {shown}; "
@@ -373,19 +415,13 @@ def _check_missing(path: Path, rows: np.ndarray, truth: pa.Array) -> None:
         )
 
 
-def _frame(table: pa.Table, spec: PredictionsSpec, truth_ids, order) -> pd.DataFrame:
-    """Columns as pandas; in truth order when ``order`` (file row of each truth id) is given."""
-    data = {}
-    if order is None:
-        data[spec.id_column] = pd.array(table.column(spec.id_column), dtype="str")
-    else:
-        data[spec.id_column] = pd.array(truth_ids, dtype="str")
-    for column in spec.columns:
-        values = table.column(column.name)
-        if column.kind == "label":
-            values = values if order is None else values.take(order)
-            data[column.name] = pd.array(values, dtype="str")
-        else:
-            numbers = values.to_numpy()
-            data[column.name] = numbers if order is None else numbers[order]
-    return pd.DataFrame(data, copy=False)
+def _reorder(spec: PredictionsSpec, ids: pa.Array, columns: dict, truth, order) -> Predictions:
+    """In truth order when ``order`` (file row of each truth id) is given, else file order."""
+    columns = {
+        name: label_values(values) if isinstance(values, pa.Array) else values
+        for name, values in columns.items()
+    }
+    if order is not None:
+        ids = truth
+        columns = {name: values[order] for name, values in columns.items()}
+    return Predictions(spec.id_column, ids, columns)

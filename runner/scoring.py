@@ -24,6 +24,12 @@ class is 1. Custom metrics get confidence intervals from ``CUSTOM_BUCKETS`` disj
 buckets of rows (``score()`` called once per bucket, so about one extra full call in total;
 batch means with a Student t quantile); if ``score()`` fails on a bucket the interval is left
 empty while the value stands.
+
+The truth and predictions travel as arrow and numpy columns (``Truth``, ``Predictions``):
+importing pandas would cost a quarter second of every evaluation's start-up, so it is loaded
+only to hand a challenge's own ``score()`` the DataFrames its contract promises (arrow and
+numpy cross through ``runner.predictions``' helpers, because pyarrow's converters would import
+pandas too).
 """
 
 from __future__ import annotations
@@ -31,21 +37,25 @@ from __future__ import annotations
 import importlib.util
 import math
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from runner import confidence
+from runner.arrow import as_numpy, from_numpy, label_values, text_array, text_scalar
 from runner.errors import ConfigError, DataError, RunnerError
 from runner.metrics import Metric, get_metric
 from runner.models import Challenge, LadderStats, MetricSpec, Score
-from runner.predictions import read_predictions
+from runner.predictions import NUMBER, Predictions, read_predictions
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CUSTOM_BUCKETS = 16
 PLATFORM_FAULT = (
@@ -80,7 +90,29 @@ def metric_display(challenge: Challenge, spec: MetricSpec) -> tuple[bool, int]:
 # --- truth -----------------------------------------------------------------------------------
 
 
-def read_truth(path: Path, challenge: Challenge) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Truth:
+    """truth.csv, typed once by ``read_truth``.
+
+    ``table`` holds every column: ids and the split column as text, probability targets as
+    0/1 int8, number targets as float64, labels as text, any other column as read. ``ids`` is
+    the id column in one chunk; ``targets`` maps each prediction column to its values as numpy
+    (labels as Python ``str`` objects).
+    """
+
+    table: pa.Table
+    ids: pa.Array
+    targets: Mapping[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The frame a challenge's ``scoring.py`` receives (imports pandas)."""
+        return self.table.to_pandas()
+
+
+def read_truth(path: Path, challenge: Challenge) -> Truth:
     """truth.csv as typed columns: ids as text, 0/1 ints for probability targets, floats for
     number targets, text for labels; the split column and any other columns as read."""
     spec = challenge.predictions
@@ -93,13 +125,17 @@ def read_truth(path: Path, challenge: Challenge) -> pd.DataFrame:
         raise DataError(
             f"truth.csv lacks column(s) {', '.join(map(repr, missing))}", path=str(path)
         )
-    truth = table.to_pandas()
-    if truth.empty:
+    if table.num_rows == 0:
         raise DataError("truth.csv has no rows", path=str(path))
-    _check_truth_ids(truth[spec.id_column], path)
+    ids = table.column(spec.id_column).combine_chunks()
+    _check_truth_ids(ids, path)
+    targets = {}
     for column in spec.columns:
-        truth[column.name] = _truth_column(truth[column.name], column, path)
-    return truth
+        typed = _truth_column(table.column(column.name).combine_chunks(), column, path)
+        index = table.column_names.index(column.name)
+        table = table.set_column(index, column.name, typed)
+        targets[column.name] = label_values(typed) if column.kind == "label" else as_numpy(typed)
+    return Truth(table, ids, targets)
 
 
 def _read_truth_table(path: Path, text_columns: list[str]) -> pa.Table:
@@ -110,26 +146,33 @@ def _read_truth_table(path: Path, text_columns: list[str]) -> pa.Table:
         raise DataError(f"truth.csv cannot be read: {err}", path=str(path)) from err
 
 
-def _check_truth_ids(ids: pd.Series, path: Path) -> None:
-    repeated = ids[ids.duplicated()]
+def _check_truth_ids(ids: pa.Array, path: Path) -> None:
+    codes = as_numpy(pc.dictionary_encode(ids).indices)
+    # Codes number the distinct ids in order of first appearance, so a row repeats an earlier
+    # id exactly when its code is not above every code before it.
+    seen = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    repeated = np.flatnonzero(codes <= seen)
     if len(repeated):
-        shown = ", ".join(map(repr, repeated.unique()[:3]))
-        raise DataError(f"truth.csv repeats {len(repeated)} id(s), e.g. {shown}", path=str(path))
+        shown = list(dict.fromkeys(ids.take(from_numpy(repeated)).to_pylist()))[:3]
+        raise DataError(
+            f"truth.csv repeats {len(repeated)} id(s), e.g. {', '.join(map(repr, shown))}",
+            path=str(path),
+        )
 
 
-def _truth_column(values: pd.Series, column, path: Path) -> pd.Series | np.ndarray:
+def _truth_column(values: pa.Array, column, path: Path) -> pa.Array:
     where = f"truth.csv column {column.name!r}"
     if column.kind == "number":
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        numbers = _numbers(pc.utf8_trim_whitespace(values))
         bad = np.flatnonzero(~np.isfinite(numbers))
         if len(bad):
             raise DataError(
                 f"{where} has non-numeric values on line(s) {_lines(bad)}", path=str(path)
             )
-        return numbers
+        return from_numpy(numbers)
     if column.kind == "probability":
-        text = pc.utf8_lower(pc.utf8_trim_whitespace(_text(values)))
-        found = pc.index_in(text, value_set=pa.array(list(TRUE_TEXT))).fill_null(-1).to_numpy()
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(values))
+        found = as_numpy(pc.index_in(text, value_set=text_array(TRUE_TEXT)), fill=-1)
         bad = np.flatnonzero(found < 0)
         if len(bad):
             raise DataError(
@@ -137,10 +180,11 @@ def _truth_column(values: pd.Series, column, path: Path) -> pd.Series | np.ndarr
                 f"{_lines(bad)} do not",
                 path=str(path),
             )
-        return np.array(list(TRUE_TEXT.values()), dtype=np.int8)[found]
-    bad = np.flatnonzero((values.isna() | (values == "")).to_numpy())
+        return from_numpy(np.array(list(TRUE_TEXT.values()), dtype=np.int8)[found])
+    bad = np.flatnonzero(as_numpy(pc.equal(values, text_scalar(""))) | as_numpy(pc.is_null(values)))
     if column.classes:
-        bad = np.union1d(bad, np.flatnonzero(~values.isin(column.classes).to_numpy()))
+        outside = pc.invert(pc.is_in(values, value_set=text_array(column.classes)))
+        bad = np.union1d(bad, np.flatnonzero(as_numpy(outside)))
     if len(bad):
         raise DataError(
             f"{where} has labels outside the declared classes on line(s) {_lines(bad)}",
@@ -149,30 +193,36 @@ def _truth_column(values: pd.Series, column, path: Path) -> pd.Series | np.ndarr
     return values
 
 
+def _numbers(text: pa.Array) -> np.ndarray:
+    """Text cells as float64; NaN where a cell is not a number (reported by the caller)."""
+    try:
+        return as_numpy(pc.cast(text, pa.float64()), fill=np.nan)
+    except pa.ArrowInvalid:  # some cell is not a number: parse only those that look like one
+        looks = pc.match_substring_regex(text, NUMBER.pattern, ignore_case=True)
+        return as_numpy(
+            pc.cast(pc.if_else(looks, text, text_scalar("nan")), pa.float64()), fill=np.nan
+        )
+
+
 def _lines(rows: np.ndarray) -> str:
     return ", ".join(str(i + 2) for i in rows[:5]) + (" ..." if len(rows) > 5 else "")
 
 
-def _text(values: pd.Series) -> pa.Array:
-    """A text column as an arrow array (zero-copy for pandas' arrow-backed strings)."""
-    return pa.array(pd.array(values, dtype="str"))
+def _mask(values: pa.Array, name: str) -> np.ndarray:
+    return as_numpy(pc.equal(values, text_scalar(name)))
 
 
-def _mask(values: pa.Array) -> np.ndarray:
-    return values.fill_null(False).to_numpy(zero_copy_only=False)
-
-
-def split_masks(truth: pd.DataFrame, challenge: Challenge) -> dict[str, np.ndarray]:
+def split_masks(truth: Truth, challenge: Challenge) -> dict[str, np.ndarray]:
     """Boolean row masks of the public and private splits (empty splits are left out)."""
     split = challenge.split
     if split.column:
-        if split.column not in truth.columns:
+        if split.column not in truth.table.column_names:
             raise DataError(f"truth.csv lacks the split column {split.column!r}")
-        values = _text(truth[split.column])
-        masks = {name: _mask(pc.equal(values, name)) for name in ("public", "private")}
+        values = truth.table.column(split.column).combine_chunks()
+        masks = {name: _mask(values, name) for name in ("public", "private")}
         if not (masks["public"] | masks["private"]).all():  # tolerate case and spaces
             values = pc.utf8_lower(pc.utf8_trim_whitespace(values))
-            masks = {name: _mask(pc.equal(values, name)) for name in ("public", "private")}
+            masks = {name: _mask(values, name) for name in ("public", "private")}
         bad = np.flatnonzero(~(masks["public"] | masks["private"]))
         if len(bad):
             raise DataError(
@@ -194,7 +244,7 @@ def split_masks(truth: pd.DataFrame, challenge: Challenge) -> dict[str, np.ndarr
 
 
 def score_predictions(
-    challenge: Challenge, truth: pd.DataFrame, predictions_path: Path, *, seed: int = 0
+    challenge: Challenge, truth: Truth, predictions_path: Path, *, seed: int = 0
 ) -> ScoreOutcome:
     """Validate the predictions and compute every metric on each split, with intervals.
 
@@ -202,7 +252,7 @@ def score_predictions(
     (platform's fault: status ``error``).
     """
     spec = challenge.predictions
-    predictions = read_predictions(predictions_path, spec, pd.Index(truth[spec.id_column]))
+    predictions = read_predictions(predictions_path, spec, truth.ids)
     masks = split_masks(truth, challenge)
     custom = _custom_scores(challenge, truth, predictions, masks, seed)
     scores: dict[str, dict[str, Score]] = {split: {} for split in masks}
@@ -226,7 +276,7 @@ def _rows(mask: np.ndarray):
 
 
 def metric_inputs(
-    challenge: Challenge, spec: MetricSpec, truth: pd.DataFrame, predictions: pd.DataFrame
+    challenge: Challenge, spec: MetricSpec, truth: Truth, predictions: Predictions
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(y_true, y_pred)`` arrays for a registry metric, in truth order (see module doc)."""
     metric = get_metric(spec.name)
@@ -236,13 +286,15 @@ def metric_inputs(
             raise ScoringError(
                 f"metric {spec.name!r} needs `column:`: the predictions have several columns"
             )
-        y_true = np.argmax(np.column_stack([truth[c.name].to_numpy() for c in columns]), axis=1)
-        return y_true, predictions[[c.name for c in columns]].to_numpy(dtype=np.float64)
+        y_true = np.argmax(np.column_stack([truth.targets[c.name] for c in columns]), axis=1)
+        return y_true, np.column_stack([predictions.columns[c.name] for c in columns])
     column = challenge.predictions.column(spec.column or columns[0].name)
-    return _convert(metric, column.kind, truth[column.name], predictions[column.name])
+    return _convert(
+        metric, column.kind, truth.targets[column.name], predictions.columns[column.name]
+    )
 
 
-def _convert(metric: Metric, kind: str, truth: pd.Series, pred: pd.Series):
+def _convert(metric: Metric, kind: str, truth: np.ndarray, pred: np.ndarray):
     if kind == "label":
         y_true, y_pred = np.asarray(truth, dtype=str), np.asarray(pred, dtype=str)
         if metric.kind == "probability":
@@ -304,6 +356,8 @@ def _custom_scores(challenge, truth, predictions, masks, seed) -> dict[str, dict
     if challenge.scoring is None:
         raise ScoringError(f"custom metric(s) {names} declared but the challenge has no scoring.py")
     score = load_scorer(challenge.scoring)
+    # The scorer's contract is pandas: convert here only, once for every split and bucket.
+    truth, predictions = truth.to_pandas(), predictions.to_pandas()
     rng = np.random.default_rng(seed)
     out = {}
     for split, mask in masks.items():

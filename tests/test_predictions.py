@@ -6,9 +6,10 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 import pytest
 
+from runner.arrow import as_numpy, from_numpy, label_values, text_array, text_scalar
 from runner.errors import PredictionsError
 from runner.models import PredictionColumn, PredictionsSpec
 from runner.predictions import first_invalid_utf8, read_predictions
@@ -16,7 +17,7 @@ from runner.predictions import first_invalid_utf8, read_predictions
 PROBA = PredictionsSpec("id", (PredictionColumn("p", "probability"),))
 LABELS = PredictionsSpec("id", (PredictionColumn("label", "label", ("cat", "dog")),))
 NUMBERS = PredictionsSpec("id", (PredictionColumn("y", "number"),))
-TRUTH_IDS = pd.Index(["1", "2", "3", "4"])
+TRUTH_IDS = pa.array(["1", "2", "3", "4"])
 
 BAD = {
     "empty": (
@@ -170,22 +171,24 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_rows_come_back_in_truth_order(tmp_path: Path) -> None:
     path = _write(tmp_path, b"id,p\n4,0.4\n2,0.2\n3,0.3\n1,0.1\n")
-    frame = read_predictions(path, PROBA, TRUTH_IDS)
-    assert frame["id"].tolist() == ["1", "2", "3", "4"]
-    assert frame["p"].tolist() == [0.1, 0.2, 0.3, 0.4]
-    assert frame["p"].dtype == np.float64
+    predictions = read_predictions(path, PROBA, TRUTH_IDS)
+    assert predictions.ids.to_pylist() == ["1", "2", "3", "4"]
+    assert predictions.columns["p"].tolist() == [0.1, 0.2, 0.3, 0.4]
+    assert predictions.columns["p"].dtype == np.float64
+    assert len(predictions) == 4
 
 
 def test_bom_crlf_and_column_order_are_accepted(tmp_path: Path) -> None:
     path = _write(tmp_path, b"\xef\xbb\xbfp,id\r\n0.1,1\r\n0.2,2\r\n0.3,3\r\n0.4,4\r\n")
-    frame = read_predictions(path, PROBA, TRUTH_IDS)
-    assert list(frame.columns) == ["id", "p"]
-    assert frame["p"].tolist() == [0.1, 0.2, 0.3, 0.4]
+    predictions = read_predictions(path, PROBA, TRUTH_IDS)
+    assert list(predictions.columns) == ["p"]
+    assert predictions.columns["p"].tolist() == [0.1, 0.2, 0.3, 0.4]
+    assert list(predictions.to_pandas().columns) == ["id", "p"]
 
 
 def test_without_truth_rows_keep_file_order_and_duplicates_still_fail(tmp_path: Path) -> None:
-    frame = read_predictions(_write(tmp_path, b"id,y\nb,2.5\na,-1\n"), NUMBERS)
-    assert frame.to_dict("list") == {"id": ["b", "a"], "y": [2.5, -1.0]}
+    predictions = read_predictions(_write(tmp_path, b"id,y\nb,2.5\na,-1\n"), NUMBERS)
+    assert predictions.to_pandas().to_dict("list") == {"id": ["b", "a"], "y": [2.5, -1.0]}
     with pytest.raises(PredictionsError) as caught:
         read_predictions(_write(tmp_path, b"id,y\nb,2.5\na,-1\nb,3\nb,4\nb,5\n"), NUMBERS)
     assert caught.value.message == (
@@ -195,13 +198,13 @@ def test_without_truth_rows_keep_file_order_and_duplicates_still_fail(tmp_path: 
 
 def test_quoted_labels_with_commas_parse(tmp_path: Path) -> None:
     spec = PredictionsSpec("id", (PredictionColumn("label", "label"),))
-    frame = read_predictions(_write(tmp_path, b'id,label\n1,"a, b"\n2,c\n'), spec)
-    assert frame["label"].tolist() == ["a, b", "c"]
+    predictions = read_predictions(_write(tmp_path, b'id,label\n1,"a, b"\n2,c\n'), spec)
+    assert predictions.columns["label"].tolist() == ["a, b", "c"]
 
 
 def test_many_offending_rows_are_summarised(tmp_path: Path) -> None:
     rows = "".join(f"{i},{'nan' if i % 2 else 0.5}\n" for i in range(1, 101))
-    ids = pd.Index([str(i) for i in range(1, 101)])
+    ids = [str(i) for i in range(1, 101)]  # a plain sequence of ids works too
     with pytest.raises(PredictionsError) as caught:
         read_predictions(_write(tmp_path, ("id,p\n" + rows).encode()), PROBA, ids)
     assert caught.value.message == (
@@ -210,7 +213,40 @@ def test_many_offending_rows_are_summarised(tmp_path: Path) -> None:
     )
 
 
+def test_shuffled_labels_come_back_in_truth_order_and_as_a_pandas_frame(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"id,label\n3,dog\n1,cat\n4,cat\n2,dog\n")
+    predictions = read_predictions(path, LABELS, TRUTH_IDS)
+    assert predictions.ids.to_pylist() == ["1", "2", "3", "4"]
+    assert predictions.columns["label"].tolist() == ["cat", "dog", "dog", "cat"]
+    frame = predictions.to_pandas()  # what a challenge's own scoring.py receives
+    assert frame.to_dict("list") == {
+        "id": ["1", "2", "3", "4"],
+        "label": ["cat", "dog", "dog", "cat"],
+    }
+    assert [str(dtype) for dtype in frame.dtypes] == ["str", "str"]
+
+
 def test_invalid_utf8_found_across_chunk_boundaries(tmp_path: Path) -> None:
     body = b"id,p\n" + b"".join(b"%d,0.5\n" % i for i in range(1_000_000))
     path = _write(tmp_path, body + "7,é\n".encode() + b"8,\xc3\n")
     assert first_invalid_utf8(path) == (1_000_003, 3)
+
+
+def test_arrow_numpy_helpers_match_pyarrow_on_slices_nulls_and_chunks() -> None:
+    numbers = pa.array([1.5, None, -2.0, 4.0, None]).slice(1)  # offset 1 into the buffers
+    assert as_numpy(numbers, fill=np.nan).tolist()[1:3] == [-2.0, 4.0]
+    assert np.isnan(as_numpy(numbers, fill=np.nan)[[0, 3]]).all()
+    flags = pa.array([True, None, False, True, True, False, None, True, False, True]).slice(3)
+    assert as_numpy(flags).tolist() == [True, True, False, False, True, False, True]
+    assert as_numpy(flags).dtype == bool
+    chunked = pa.chunked_array([pa.array([1, 2], pa.int8()), pa.array([3], pa.int8())])
+    assert as_numpy(chunked).tolist() == [1, 2, 3] and as_numpy(chunked).dtype == np.int8
+    assert as_numpy(pa.array([], pa.int64())).tolist() == []
+    rows = np.arange(10, dtype=np.int64)[::3]  # not contiguous
+    assert from_numpy(rows).equals(pa.array([0, 3, 6, 9], pa.int64()))
+    with pytest.raises(TypeError):
+        from_numpy(np.array([True, False]))
+    assert text_array(["", "é", "a, b"]).equals(pa.array(["", "é", "a, b"]))
+    assert text_scalar("x").equals(pa.scalar("x"))
+    labels = label_values(pa.chunked_array([["b", "a"], ["b", ""]]))
+    assert labels.tolist() == ["b", "a", "b", ""] and labels.dtype == object

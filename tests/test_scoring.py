@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +91,130 @@ def test_binary_probabilities_score_like_sklearn_on_each_split(tmp_path: Path) -
     assert outcome.ladder.n == public.sum() == 134
     assert outcome.ladder.loss_mean == pytest.approx(rows.mean(), abs=1e-12)
     assert outcome.ladder.loss_sd == pytest.approx(rows.std(ddof=1), abs=1e-12)
+
+
+def test_truth_is_typed_arrow_and_numpy_and_its_pandas_view_keeps_the_scorer_contract(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "truth.csv").write_text(
+        "id,y,animal,split,note\n7, 1e3 ,cat,public,2.5\n08,-0.5,dog,Private ,\n"
+    )
+    columns = [PredictionColumn("y", "number"), PredictionColumn("animal", "label")]
+    challenge = _challenge(tmp_path, columns, [MetricSpec("rmse", column="y")])
+    truth = read_truth(tmp_path / "truth.csv", challenge)
+    assert len(truth) == 2
+    assert truth.ids.to_pylist() == ["7", "08"]  # ids stay text: "08" is not 8
+    assert truth.targets["y"].dtype == np.float64
+    assert truth.targets["y"].tolist() == [1000.0, -0.5]
+    assert truth.targets["animal"].tolist() == ["cat", "dog"]
+    frame = truth.to_pandas()
+    assert list(frame.columns) == ["id", "y", "animal", "split", "note"]
+    assert [str(dtype) for dtype in frame.dtypes] == ["str", "float64", "str", "str", "float64"]
+    assert frame["y"].tolist() == [1000.0, -0.5]
+    assert frame["split"].tolist() == ["public", "Private "]
+    assert frame["note"].iloc[0] == 2.5 and np.isnan(frame["note"].iloc[1])
+
+
+def test_probability_truth_is_0_1_int8_in_arrow_numpy_and_pandas(tmp_path: Path) -> None:
+    (tmp_path / "truth.csv").write_text(
+        "id,malignant,split\na,1,public\nb, False,public\nc,1.0,private\n"
+        "d,TRUE,public\ne,0.0,public\n"
+    )
+    challenge = _challenge(tmp_path, PROBA, [MetricSpec("roc_auc")])
+    truth = read_truth(tmp_path / "truth.csv", challenge)
+    assert truth.targets["malignant"].dtype == np.int8
+    assert truth.targets["malignant"].tolist() == [1, 0, 1, 1, 0]
+    assert truth.table.column("malignant").to_pylist() == [1, 0, 1, 1, 0]
+    assert str(truth.to_pandas()["malignant"].dtype) == "int8"
+
+
+NO_PANDAS_SCRIPT = """
+import json, sys
+from pathlib import Path
+from runner.errors import PredictionsError
+from runner.models import *
+from runner.scoring import read_truth, score_predictions
+root, columns, metrics, split = Path(sys.argv[1]), *json.loads(sys.argv[2])
+challenge = Challenge(
+    id="demo", title="Demo", summary="s", root=root, maintainers=("octocat",), phases=(),
+    hidden=HiddenDataSpec(source="hidden"), leaderboard=LeaderboardSpec(bootstrap=200),
+    predictions=PredictionsSpec("id", tuple(PredictionColumn(*c) for c in columns)),
+    metrics=tuple(MetricSpec(m) for m in metrics), split=SplitSpec(**split))
+try:
+    outcome = score_predictions(challenge, read_truth(root / "truth.csv", challenge),
+                                root / "pred.csv")
+    print(sorted(outcome.scores), "pandas" in sys.modules)
+except PredictionsError as err:
+    print(err.message, "pandas" in sys.modules)
+"""
+
+
+def _label_case(tmp_path: Path) -> None:
+    animals = ["cat", "dog", "owl"]
+    (tmp_path / "truth.csv").write_text(
+        "id,animal,split\n" + "".join(f"{i},{animals[i % 3]},public\n" for i in range(60))
+    )
+    (tmp_path / "pred.csv").write_text(  # reversed rows: labels are reordered to the truth
+        "id,animal\n" + "".join(f"{i},{animals[i % 2]}\n" for i in reversed(range(60)))
+    )
+
+
+def _number_case(tmp_path: Path) -> None:
+    body = "".join(f"{i},{i % 7}.5\n" for i in range(50))
+    (tmp_path / "truth.csv").write_text("id,y\n" + body)
+    (tmp_path / "pred.csv").write_text("id,y\n" + body.replace(".5", ".25"))
+
+
+def _invalid_case(tmp_path: Path) -> None:
+    _binary_case(tmp_path)
+    (tmp_path / "pred.csv").write_text("id,malignant\nr0000,nan\n")
+
+
+@pytest.mark.parametrize(
+    ("case", "setup", "spec", "expected"),
+    [
+        (
+            "probability",
+            _binary_case,
+            [[["malignant", "probability"]], ["log_loss", "roc_auc", "accuracy"], {}],
+            "['private', 'public'] False",
+        ),
+        (
+            "labels",
+            _label_case,
+            [[["animal", "label", ["cat", "dog", "owl"]]], ["f1_macro", "cohen_kappa"], {}],
+            "['public'] False",
+        ),
+        (
+            "numbers",
+            _number_case,
+            [
+                [["y", "number"]],
+                ["rmse", "r2"],
+                {"column": None, "public_fraction": 0.5, "seed": 1},
+            ],
+            "['private', 'public'] False",
+        ),
+        (
+            "invalid",
+            _invalid_case,
+            [[["malignant", "probability"]], ["roc_auc"], {}],
+            "399 test id(s) have no prediction, e.g. 'r0001', 'r0002', 'r0003'; write one row "
+            "for every test id False",
+        ),
+    ],
+)
+def test_scoring_with_registry_metrics_never_imports_pandas(
+    tmp_path: Path, case: str, setup, spec: list, expected: str
+) -> None:
+    setup(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", NO_PANDAS_SCRIPT, str(tmp_path), json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == expected + "\n"
 
 
 def test_scores_are_reproducible_for_a_seed(tmp_path: Path) -> None:
@@ -256,7 +383,13 @@ def test_bad_split_values_are_data_errors(tmp_path: Path) -> None:
 
 
 SCORERS = {
-    "good": "def score(truth, predictions):\n"
+    "good": "import pandas as pd\n"
+    "def score(truth, predictions):\n"
+    "    assert isinstance(truth, pd.DataFrame) and isinstance(predictions, pd.DataFrame)\n"
+    "    assert list(truth.index) == list(predictions.index) == list(range(len(truth)))\n"
+    "    assert (truth['id'] == predictions['id']).all()  # aligned by id, rows in truth order\n"
+    "    assert str(truth['malignant'].dtype) == 'int8'\n"
+    "    assert str(predictions['malignant'].dtype) == 'float64'\n"
     "    hit = (truth['malignant'] == (predictions['malignant'] >= 0.5)).mean()\n"
     "    return {'hit_rate': float(hit), 'rows': len(truth)}\n",
     "raises": "def score(truth, predictions):\n    return {'hit_rate': 1 / 0}\n",
