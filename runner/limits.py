@@ -76,6 +76,38 @@ def check_limits(
     return LimitStatus(allowed, used_today, left_today, left_total, resets_at, message)
 
 
+def check_submitter_limits(
+    challenge: Challenge,
+    phase: Phase | None,
+    results: Iterable[Result],
+    participant: str,
+    team: str | None,
+    now: datetime,
+) -> LimitStatus:
+    """Limits for a submission by ``participant`` (for ``team``, when there is one).
+
+    A team member draws on the team's quota and on their own, so joining a team (or many)
+    gives no extra evaluations: the first exhausted quota refuses, else the tighter one
+    is reported.
+    """
+    results = list(results)
+    statuses = [
+        check_limits(challenge, phase, results, who, now) for who in (participant, team) if who
+    ]
+    refused = [s for s in statuses if not s.allowed]
+    if refused:
+        return refused[0]
+    return min(statuses, key=_headroom)
+
+
+def _headroom(status: LimitStatus) -> tuple[float, float]:
+    unlimited = float("inf")
+    return (
+        unlimited if status.left_today is None else status.left_today,
+        unlimited if status.left_total is None else status.left_total,
+    )
+
+
 def _message(
     challenge: Challenge,
     phase: Phase,

@@ -160,7 +160,7 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
     existing = load_results(options.results_dir, challenge.id).results
     phase = challenge.phase_at(now)
     if options.enforce_limits and phase is not None:
-        _check_limits(challenge, phase, existing, submission.entrant, now)
+        _check_limits(challenge, phase, existing, submission, now)
     _say(options, f"{label}: obtaining hidden data")
     hidden = open_hidden(
         challenge,
@@ -192,10 +192,12 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
     return Evaluation(sealed, _write(sealed, options))
 
 
-def _check_limits(challenge, phase, existing, entrant: str, now: datetime) -> None:
-    from runner.limits import check_limits
+def _check_limits(challenge, phase, existing, submission: Submission, now: datetime) -> None:
+    from runner.limits import check_submitter_limits
 
-    status = check_limits(challenge, phase, existing, entrant, now)
+    status = check_submitter_limits(
+        challenge, phase, existing, submission.participant, submission.team, now
+    )
     if not status.allowed:
         raise LimitReached(status.message)
 

@@ -10,6 +10,7 @@ errors can point at the exact place in the file.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 MAX_BYTES = 64 * 1024
+MAX_DEPTH = 32  # nesting levels; deeper files would exhaust the parser's (C) stack
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 _STD = "tag:yaml.org,2002:"
@@ -121,7 +123,10 @@ class _Builder:
         kind = node.tag[len(_STD) :]
         if kind in ("str", "timestamp"):
             return str(node.value)
-        return getattr(_CONSTRUCT, f"construct_yaml_{kind}")(node)
+        value = getattr(_CONSTRUCT, f"construct_yaml_{kind}")(node)
+        if kind == "float" and not math.isfinite(value):
+            raise _fail(node, f"{node.value!r} is not a finite number; write a plain number")
+        return value
 
 
 def parse_yaml(raw: bytes) -> Document:
@@ -135,6 +140,7 @@ def parse_yaml(raw: bytes) -> Document:
     if not text.strip():
         raise YamlError("file is empty; it must contain a YAML mapping")
     try:
+        _check_depth(text)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -148,6 +154,23 @@ def parse_yaml(raw: bytes) -> Document:
         raise YamlError("file is empty; it must contain a YAML mapping")
     doc.data = _Builder(doc).build(node, ())
     return doc
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting from the event stream, before anything recurses on it."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise YamlError(
+                    f"nested more than {MAX_DEPTH} levels deep; flatten the structure",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _decode(raw: bytes) -> str:

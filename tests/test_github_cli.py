@@ -49,7 +49,14 @@ def test_plan_lists_submissions_without_a_current_record(repo, capsys):
     args = ["--plan", str(work), "--item", "breast-cancer/octocat/logreg"]
     assert main(["pr", "score", "--root", str(repo), *args, "--out", str(repo / "results")]) == 0
     assert plan_entries(repo, capsys) == [("mona", "mean-radius")]
-    # A changed manifest makes its record stale.
+    # A changed predictions file makes its record stale (as `run` sees it)...
+    csv = repo / "submissions/breast-cancer/octocat/logreg.csv"
+    original = csv.read_text()
+    csv.write_text(original.replace("bc-0001,0.999503", "bc-0001,0.5"))
+    assert plan_entries(repo, capsys) == [("mona", "mean-radius"), ("octocat", "logreg")]
+    csv.write_text(original)
+    assert plan_entries(repo, capsys) == [("mona", "mean-radius")]
+    # ...and so does a changed manifest.
     manifest.write_text(manifest.read_text().replace("(C=0.5)", "(C=0.25)"))
     assert plan_entries(repo, capsys) == [("mona", "mean-radius"), ("octocat", "logreg")]
 

@@ -105,3 +105,22 @@ def test_a_phase_without_limits():
     status = check_limits(CH, phase, [today("scored", h) for h in range(9)], "alice", NOW)
     assert status.allowed and status.used_today == 9 and status.left_today is None
     assert status.message == "no evaluation limits in phase open"
+
+
+def test_joining_a_team_gives_no_extra_evaluations():
+    from runner.limits import check_submitter_limits
+
+    ch = challenge()  # open phase: 5 per UTC day
+    day = utc("2026-12-05T10:00")
+    solo = [result(participant="alice", created_at=day + timedelta(minutes=i)) for i in range(5)]
+    now = day + timedelta(hours=1)
+    assert check_limits(ch, OPEN, solo, "red", now).allowed  # the team alone has room...
+    status = check_submitter_limits(ch, OPEN, solo, "alice", "red", now)
+    assert not status.allowed  # ...but alice has used hers
+    assert status.message == check_limits(ch, OPEN, solo, "alice", now).message
+    team = [
+        result(participant="bob", team="red", created_at=day + timedelta(minutes=i))
+        for i in range(3)
+    ]
+    roomy = check_submitter_limits(ch, OPEN, team, "alice", "red", now)
+    assert (roomy.allowed, roomy.left_today) == (True, 2)  # the tighter of alice's 5 and red's 2

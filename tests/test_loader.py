@@ -156,6 +156,14 @@ MANIFEST_CASES = {
             f"{MANIFEST}:1:12: $.challenge: no challenge 'nope' (known: toy)",
         ],
     ),
+    "deep nesting": (
+        manifest(description="[" * 40 + "]" * 40),
+        [f"{MANIFEST}:5:45: nested more than 32 levels deep; flatten the structure"],
+    ),
+    "not a finite number": (
+        "challenge: toy\nparticipant: alice\nname: first\npredictions: first.csv\nx: .nan\n",
+        [f"{MANIFEST}:5:4: '.nan' is not a finite number; write a plain number"],
+    ),
     "baseline by a participant": (
         manifest(baseline="true"),
         [
@@ -340,3 +348,46 @@ def test_validate_given_paths(repo: Path, capsys) -> None:
         "submissions/toy/alice/bad.yaml:4:14: $.predictions: 'nope.csv' does not exist in "
         "alice/; add it or fix the path\n1 file(s) checked: 1 problem(s)\n"
     )
+
+
+def test_a_very_deep_file_is_refused_not_crashed(repo: Path) -> None:
+    """30,000 levels in 60 KB overflowed the C parser's stack before the depth check."""
+    write(repo, MANIFEST, "a: " + "[" * 30000 + "]" * 30000 + "\n")
+    assert problems(repo) == [
+        f"{MANIFEST}:1:35: nested more than 32 levels deep; flatten the structure"
+    ]
+
+
+def test_integers_must_be_written_as_integers(repo: Path) -> None:
+    edit_challenge(repo, "{id: late, start", "{id: late, selection: 2.0, start")
+    assert problems(repo) == [
+        f"{CHALLENGE}:15:27: $.phases[1].selection: expected an integer, got 2.0 "
+        "(Number of submissions each participant selects for this phase's board (the latest "
+        "ones unless marked).)"
+    ]
+
+
+def test_a_time_past_year_9999_is_a_problem_not_a_crash(repo: Path) -> None:
+    edit_challenge(repo, "end: 2026-07-01T00:00:00Z", "end: 9999-12-31T23:00:00-05:00")
+    assert problems(repo) == [
+        f"{CHALLENGE}:15:50: $.phases[1].end: '9999-12-31T23:00:00-05:00' is not a date-time "
+        "with a zone; write it like 2026-12-01T00:00:00Z"
+    ]
+
+
+def test_two_manifests_of_one_participant_with_one_name_clash(repo: Path) -> None:
+    write(repo, "submissions/toy/red/first.yaml", manifest(participant="bob", team="red"))
+    write(repo, "submissions/toy/red/first.csv", "id,y\n1,0.5\n")
+    write(
+        repo,
+        "teams.yaml",
+        "teams:\n  red:\n    members:\n      - {login: bob}\n      - {login: alice}\n",
+    )
+    assert problems(repo) == []
+    write(repo, "submissions/toy/red/first.yaml", manifest(participant="alice", team="red"))
+    assert problems(repo) == [
+        "submissions/toy/red/first.yaml: $.name: alice already has a submission named 'first' "
+        "in toy (submissions/toy/alice/first.yaml); results are filed by participant and name, "
+        "so rename one"
+    ]
+    assert [s.path.parent.name for s in load_repo(repo).submissions] == ["alice"]

@@ -35,15 +35,28 @@ def changed_paths(root: Path, ref: str) -> list[str]:
 
 
 def is_current(submission, challenge, results) -> bool:
-    return any(
-        r.challenge == submission.challenge
-        and r.participant == submission.participant
-        and r.submission == submission.name
-        and r.status != "error"
-        and r.provenance.manifest_sha256 == submission.sha256
-        and r.provenance.challenge_sha256 == challenge.sha256
-        for r in results
-    )
+    """Whether a non-error record has the cache key `run` would compute now.
+
+    The same key as ``runner.pipeline.evaluate``: challenge, hidden data, the submitted
+    artifact (predictions file, image or build context, with the manifest) and runner
+    version. Without the data (plan runs without it), the declared sha256 stands for it.
+    """
+    from runner import __version__
+    from runner.pipeline import artifact_sha256
+    from runner.records import cache_key
+
+    artifact = artifact_sha256(submission)
+    for r in results:
+        if (r.challenge, r.participant, r.submission) != (
+            submission.challenge,
+            submission.participant,
+            submission.name,
+        ) or r.status == "error":
+            continue
+        data = challenge.hidden.sha256 or r.provenance.data_sha256
+        if r.cache_key == cache_key(challenge.sha256, data, artifact, __version__):
+            return True
+    return False
 
 
 def touched(submission, root: Path, changed: list[str]) -> bool:

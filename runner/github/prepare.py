@@ -152,7 +152,7 @@ def check_manifest(
 
 
 def _limit_problems(repo, sub, now: datetime) -> list[str]:
-    from runner.limits import check_limits
+    from runner.limits import check_submitter_limits
     from runner.records import load_results
 
     challenge = repo.challenges[sub.challenge]
@@ -160,7 +160,7 @@ def _limit_problems(repo, sub, now: datetime) -> list[str]:
     if phase is None:
         return []
     results = load_results(repo.root / "results", challenge.id).results
-    status = check_limits(challenge, phase, results, sub.entrant, now)
+    status = check_submitter_limits(challenge, phase, results, sub.participant, sub.team, now)
     return [] if status.allowed else [status.message]
 
 

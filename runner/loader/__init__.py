@@ -121,6 +121,34 @@ def check_teams(path: Path, root: Path | None = None):
     return teams, out.problems
 
 
+def _unique_identities(submissions: list, root: Path) -> tuple[list, list[Problem]]:
+    """Results are filed by challenge, participant and name: two manifests must not share them.
+
+    (A participant's own folder and their team's folder could otherwise both hold a "knn".)
+    """
+    seen: dict[tuple[str, str, str], models.Submission] = {}
+    kept, problems = [], []
+    for sub in submissions:
+        key = (sub.challenge, sub.participant, sub.name)
+        if key in seen:
+            first = _display(seen[key].path, root)
+            problems.append(
+                Problem(
+                    _display(sub.path, root),
+                    None,
+                    None,
+                    "$.name",
+                    f"{sub.participant} already has a submission named {sub.name!r} in "
+                    f"{sub.challenge} ({first}); results are filed by participant and name, "
+                    "so rename one",
+                )
+            )
+            continue
+        seen[key] = sub
+        kept.append(sub)
+    return kept, problems
+
+
 def _raise_if(problems: list[Problem]) -> None:
     if problems:
         raise ValidationFailed(problems)
@@ -198,6 +226,8 @@ def load_repo(root: Path) -> Repo:
         problems += found
         if submission is not None and submission.challenge in challenges:
             submissions.append(submission)
+    submissions, clashes = _unique_identities(submissions, root)
+    problems += clashes
     checked = len(list((root / "challenges").glob("*/challenge.yaml")))
     checked += (root / "teams.yaml").exists() + len(manifests)
     return Repo(root, challenges, tuple(submissions), teams, tuple(problems), checked)

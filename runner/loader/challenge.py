@@ -25,9 +25,9 @@ def parse_time(value: str) -> datetime | None:
     """An RFC 3339 time with a zone, as UTC; None when it is not one."""
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else None
+    except (ValueError, OverflowError):  # OverflowError: the zone pushes it past year 9999
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
 
 
 def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> models.Challenge:

@@ -26,11 +26,21 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(schema_text(name))
 
 
+def _strict_integer(checker, instance) -> bool:
+    """Draft 7 counts 2.0 as an integer; a count or a precision of 2.0 is a mistake."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
 @cache
 def validator(name: str):
-    """A compiled Draft-07 validator for the schema (cached: compiling is the slow part)."""
-    from jsonschema import Draft7Validator
+    """A compiled Draft-07 validator for the schema (cached: compiling is the slow part).
+
+    Stricter than the draft in one way: "integer" means a whole number written without a
+    decimal point.
+    """
+    from jsonschema import Draft7Validator, validators
 
     schema = load_schema(name)
     Draft7Validator.check_schema(schema)
-    return Draft7Validator(schema)
+    checker = Draft7Validator.TYPE_CHECKER.redefine("integer", _strict_integer)
+    return validators.extend(Draft7Validator, type_checker=checker)(schema)
