@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import re
+import math
 import socket
 import threading
 from collections.abc import Callable
@@ -32,6 +32,7 @@ from pathlib import Path
 import docker.errors
 
 from runner.errors import ConfigError, RunnerError, SandboxError
+from runner.loader.submission import PINNED
 from runner.models import BuildSpec, ContainerSpec, Submission
 from runner.sandbox.engine import ENGINE_ERRORS, get_client
 from runner.sandbox.spec import LABEL, parse_size
@@ -40,7 +41,6 @@ __all__ = ["BuildFailed", "ImageRef", "ImageRejected", "parse_size", "resolve_im
 
 BUILD_LABEL = "org.challenge-runner.submission"
 BUILD_REPO = "challenge-runner/build"
-PINNED = re.compile(r"^[a-z0-9]+(?:[._/:-][a-z0-9]+)*@(sha256:[0-9a-f]{64})$")
 LOG_TAIL_BYTES = 64 << 10
 
 Progress = Callable[[str], None]
@@ -73,8 +73,9 @@ def resolve_image(
 ) -> ImageRef:
     """Make the submission's image available locally and check it may run.
 
-    Raises ``ConfigError`` (unpinned reference), ``SandboxError`` (pull failed, engine
-    trouble: the platform's side), ``BuildFailed`` or ``ImageRejected`` (the participant's).
+    Raises ``SandboxError`` (pull failed, engine trouble: the platform's side), or
+    ``BuildFailed`` / ``ImageRejected`` (unpinned reference, bad build context, VOLUMEs, too
+    big: the participant's).
     """
     say = progress or (lambda _message: None)
     client = get_client(client)
@@ -104,9 +105,8 @@ def _check(client, image, ref: str, digest: str | None, limits: ContainerSpec) -
 
 def _pinned(client, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
     ref = submission.image or ""
-    match = PINNED.match(ref)
-    if match is None:
-        raise ConfigError(
+    if PINNED.match(ref) is None:
+        raise ImageRejected(
             f"image {ref!r} is not pinned by digest; use name@sha256:<64 hex digits> "
             "(tags can change after review)",
             path=str(submission.path),
@@ -119,7 +119,7 @@ def _pinned(client, submission: Submission, limits: ContainerSpec, say: Progress
         raise SandboxError(
             "the container engine failed to look up the image", detail=str(err)
         ) from err
-    return _check(client, image, ref, match.group(1), limits)
+    return _check(client, image, ref, ref.rsplit("@", 1)[1], limits)
 
 
 def _pull(client, ref: str, say: Progress):
@@ -142,17 +142,17 @@ def _build_context(spec: BuildSpec, limits: ContainerSpec) -> None:
     context = Path(spec.context)
     dockerfile = context / spec.dockerfile
     if not context.is_dir() or context.is_symlink():
-        raise ConfigError(f"build context {context} is not a directory", path=str(context))
+        raise ImageRejected(f"build context {context.name}/ is not a directory", path=str(context))
     inside = dockerfile.resolve().is_relative_to(context.resolve())
     if not inside or not dockerfile.is_file() or dockerfile.is_symlink():
-        raise ConfigError(
+        raise ImageRejected(
             f"build.dockerfile {spec.dockerfile!r} is not a regular file inside the context",
             path=str(context),
         )
     # docker-py holds the whole context tar in memory: cap it before sending.
     total = sum(p.stat().st_size for p in context.rglob("*") if p.is_file() and not p.is_symlink())
     if total > parse_size(limits.image_max_size):
-        raise ConfigError(
+        raise ImageRejected(
             f"build context is {total} bytes, over the {limits.image_max_size} image size "
             "limit; remove large files from it",
             path=str(context),
@@ -207,6 +207,11 @@ def _cancel(stream) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
+def _cores(limits: ContainerSpec) -> str:
+    count = max(1, math.ceil(limits.cpus))
+    return "0" if count == 1 else f"0-{count - 1}"
+
+
 def _run_build(client, submission: Submission, limits: ContainerSpec, tag: str) -> _BuildLog:
     spec = submission.build
     assert spec is not None
@@ -214,7 +219,9 @@ def _run_build(client, submission: Submission, limits: ContainerSpec, tag: str) 
     stream = client.api.build(
         path=str(spec.context), dockerfile=spec.dockerfile, tag=tag, decode=True,
         rm=True, forcerm=True, pull=False, network_mode="none", buildargs={},
-        container_limits={"memory": memory, "memswap": memory},
+        # The legacy builder takes no pids or CPU quota: pin RUN steps to as many cores as the
+        # run may use (see the module doc for what a build can still do).
+        container_limits={"memory": memory, "memswap": memory, "cpusetcpus": _cores(limits)},
         labels={LABEL: "1", BUILD_LABEL: f"{submission.challenge}/{submission.participant}"
                 f"/{submission.name}"},
     )  # fmt: skip

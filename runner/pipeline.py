@@ -213,7 +213,12 @@ def build_result(challenge, submission, hidden, got: Ingested, key, now, options
     predictions_sha = None
     if got.status == "ok":
         predictions_sha = file_sha256(got.predictions)
-        status, message, detail, scores, ladder = score(challenge, hidden.truth, got.predictions)
+        status, message, detail, scores, ladder = score(
+            challenge,
+            hidden.truth,
+            got.predictions,
+            saw_hidden_inputs=submission.kind != "predictions",
+        )
     phase = challenge.phase_at(now)
     return Result(
         challenge=challenge.id,
@@ -245,8 +250,13 @@ def build_result(challenge, submission, hidden, got: Ingested, key, now, options
     )
 
 
-def score(challenge: Challenge, truth_path: Path, predictions: Path):
-    """(status, message, detail, scores, ladder) for a predictions file against the truth."""
+def score(challenge: Challenge, truth_path: Path, predictions: Path, *, saw_hidden_inputs=False):
+    """(status, message, detail, scores, ladder) for a predictions file against the truth.
+
+    A file written by a container that read the hidden inputs gets a fixed reason: the
+    validator's messages quote the file, and the file may quote the hidden inputs. The exact
+    reason goes to the (sealed) maintainer detail.
+    """
     from runner.errors import PredictionsError
     from runner.scoring import ScoringError, read_truth, score_predictions
 
@@ -254,10 +264,24 @@ def score(challenge: Challenge, truth_path: Path, predictions: Path):
     try:
         outcome = score_predictions(challenge, truth, predictions)
     except PredictionsError as err:
+        if saw_hidden_inputs:
+            return "invalid", withheld_reason(challenge), err.message, {}, None
         return "invalid", err.message, err.detail or "", {}, None
     except ScoringError as err:
         return "error", err.message, err.detail or "", {}, None
     return "scored", "scored", "", outcome.scores, outcome.ladder
+
+
+def withheld_reason(challenge: Challenge) -> str:
+    """What a participant is told when their container's predictions file is not valid."""
+    from runner.predictions import expected_header
+
+    return (
+        "/output/predictions.csv does not match the challenge's format: a CSV with the header "
+        f"`{expected_header(challenge.predictions)}` and one row per test id. The exact reason "
+        "is withheld because the file was written from hidden inputs; run your container on "
+        "the public sample inputs to see it."
+    )
 
 
 def _seal_detail(challenge: Challenge, detail: str) -> str | None:

@@ -156,3 +156,16 @@ def test_smoke_run_on_public_sample_inputs(tmp_path, monkeypatch, capsys, python
     assert capsys.readouterr().out == (
         "breast-cancer/hubot/small-logreg: smoke run produced predictions\n"
     )
+
+
+def test_score_of_a_team_submission_locally(tmp_path, monkeypatch):
+    """The jobs after prepare load team manifests against the base branch's teams.yaml."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("DIABETES_KEY", raising=False)
+    plan, records = tmp_path / "plan", tmp_path / "records"
+    knn = ROOT / "submissions/diabetes/ml-lab/knn.yaml"
+    assert main(["pr", "prepare", "--root", str(ROOT), "--out", str(plan), str(knn)]) == 0
+    args = ["--plan", str(plan), "--item", "diabetes/mona/knn", "--out", str(records)]
+    assert main(["pr", "score", "--root", str(ROOT), *args]) == 0
+    [result] = load_results(records).results
+    assert (result.status, result.participant, result.team) == ("scored", "mona", "ml-lab")

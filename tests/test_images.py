@@ -9,7 +9,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from runner.errors import ConfigError, SandboxError
+from runner.errors import SandboxError
 from runner.images import (
     BUILD_LABEL,
     BuildFailed,
@@ -66,7 +66,7 @@ def test_parse_size_is_shared_with_the_sandbox():
      "ghcr.io/octocat/bc:v1@" + DIGEST.upper()],
 )  # fmt: skip
 def test_unpinned_images_are_refused(tmp_path, image):
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ImageRejected) as caught:
         resolve_image(_image_submission(tmp_path, image), LIMITS, client=object())
     assert caught.value.message == (
         f"image {image!r} is not pinned by digest; use name@sha256:<64 hex digits> "
@@ -195,7 +195,7 @@ def test_dockerfile_must_be_inside_the_context(tmp_path):
         "demo", "octocat", submission.name, submission.path,
         build=BuildSpec(context=submission.build.context, dockerfile="../outside"),
     )  # fmt: skip
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ImageRejected) as caught:
         resolve_image(bad, LIMITS, client=object())
     assert caught.value.message == (
         "build.dockerfile '../outside' is not a regular file inside the context"
@@ -206,15 +206,15 @@ def test_missing_context_is_refused(tmp_path):
     bad = Submission(
         "demo", "octocat", "x", tmp_path / "x.yaml", build=BuildSpec(context=tmp_path / "nope")
     )
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ImageRejected) as caught:
         resolve_image(bad, LIMITS, client=object())
-    assert caught.value.message == f"build context {tmp_path / 'nope'} is not a directory"
+    assert caught.value.message == "build context nope/ is not a directory"  # no host path
 
 
 def test_oversized_context_is_refused_before_sending(tmp_path):
     submission = _build_submission(tmp_path, "FROM scratch\n")
     (submission.build.context / "weights.bin").write_bytes(b"\0" * (2 << 20))
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ImageRejected) as caught:
         resolve_image(submission, ContainerSpec(image_max_size="1m"), client=object())
     assert caught.value.message.startswith("build context is 2")
     assert caught.value.message.endswith(

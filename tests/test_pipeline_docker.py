@@ -60,3 +60,23 @@ def test_crashing_container_is_failed_with_a_sealed_detail(repo: Path, capsys) -
     identity = (repo / "challenges/breast-cancer/demo-key.txt").read_text()
     detail = decrypt_text(record["detail"], identity)
     assert "exit_code=3" in detail and "SECRET-MARKER" in detail
+
+
+def test_invalid_container_output_reason_is_withheld(repo: Path, capsys) -> None:
+    """The validator quotes the file; a file written from hidden inputs may quote them."""
+    model = repo / "submissions/breast-cancer/hubot/model/predict.py"
+    model.write_text(
+        "first = open('/input/test.csv').read().splitlines()[1]\n"
+        "open('/output/predictions.csv', 'w').write(first + '\\n')\n"
+    )
+    code, record = evaluate_json(repo, "submissions/breast-cancer/hubot/small-logreg.yaml", capsys)
+    assert code == 1
+    assert record["status"] == "invalid"
+    assert record["message"] == (
+        "/output/predictions.csv does not match the challenge's format: a CSV with the header "
+        "`id,malignant` and one row per test id. The exact reason is withheld because the file "
+        "was written from hidden inputs; run your container on the public sample inputs to see it."
+    )
+    assert "bc-0" not in json.dumps(record)  # no hidden id, no hidden value in clear
+    identity = (repo / "challenges/breast-cancer/demo-key.txt").read_text()
+    assert "bc-0" in decrypt_text(record["detail"], identity)  # maintainers see why

@@ -85,8 +85,9 @@ def load_item(plan_dir: Path, item: Item, root: Path):
     if item.challenge not in repo.challenges:
         raise ConfigError(f"challenge {item.challenge!r} is not on the base branch")
     tree = plan_dir / "tree"
+    # teams.yaml of the base branch: prepare checked identity against it already.
     submission = load_submission(
-        tree / item.manifest, root=tree, challenges=repo.challenges, teams={}
+        tree / item.manifest, root=tree, challenges=repo.challenges, teams=repo.teams
     )
     return repo.challenges[item.challenge], submission
 
