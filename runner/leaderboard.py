@@ -103,7 +103,10 @@ def _pick(challenge: Challenge, records: list[Result], board: Board) -> tuple[Re
         release = ladder(records, primary, higher, split=board.split, ci=ci, precision=precision)
         assert release is not None
         scores = dict(release.result.scores[board.split])
-        scores[primary] = replace(scores[primary], value=release.value)
+        if release.value != scores[primary].value:
+            # A rounded (fixed-step) release: the record's interval is centred on the exact
+            # score, which the Ladder withholds, so it goes too.
+            scores[primary] = Score(release.value)
         return release.result, scores
     best = min(records, key=lambda r: _rank_key(r.scores[board.split], r, board))
     return best, best.scores[board.split]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,13 +98,24 @@ def sealed_records(challenge: Challenge, results: Iterable[Result]) -> list[Resu
     return [r for r in current_results(mine) if r.private is not None]
 
 
-def reveal(challenge: Challenge, results_dir: Path, identity: str, now: datetime) -> list[Path]:
+@dataclass(frozen=True)
+class Revealed:
+    """What ``reveal`` did: the clear records it wrote, and a RecordError (naming the sealed
+    record) for each due record it could not reveal."""
+
+    written: tuple[Path, ...]
+    problems: tuple[RecordError, ...]
+
+
+def reveal(challenge: Challenge, results_dir: Path, identity: str, now: datetime) -> Revealed:
     """Write a clear record for every sealed record whose reveal time has passed.
 
     The new record keeps the original's ``created_at`` (so it stays in its phase window and
     keeps its tie-break order) and cache key, gets a new evaluation id, and ``supersedes``
-    the original. Running it again writes nothing new. Refuses (RecordError) when records
-    are sealed but none is due yet, saying when the first one is.
+    the original. A record that cannot be revealed (wrong key, damaged blob) does not stop
+    the others: its RecordError is collected in ``problems`` and it stays sealed. Running it
+    again writes nothing new for records already revealed. Refuses (RecordError) when
+    records are sealed but none is due yet, saying when the first one is.
     """
     loaded = load_results(results_dir, challenge.id)
     sealed = sealed_records(challenge, loaded.results)
@@ -115,7 +126,13 @@ def reveal(challenge: Challenge, results_dir: Path, identity: str, now: datetime
             f"the private scores of {challenge.id} stay sealed until "
             f"{first:%Y-%m-%d %H:%M} UTC ({len(sealed)} records); run reveal again after that"
         )
-    return [_reveal_one(results_dir, r, identity, now) for r in due]
+    written, problems = [], []
+    for record in due:
+        try:
+            written.append(_reveal_one(results_dir, record, identity, now))
+        except RecordError as err:
+            problems.append(err)
+    return Revealed(tuple(written), tuple(problems))
 
 
 def _reveal_one(results_dir: Path, result: Result, identity: str, now: datetime) -> Path:

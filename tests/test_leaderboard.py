@@ -385,3 +385,20 @@ def test_cli_leaderboard_unknown_phase(tmp_path, capsys):
 def test_scores_of_a_board_entry_are_scores():
     board, _ = _small_board()
     assert all(isinstance(s, Score) for e in board.entries for s in e.scores.values())
+
+
+def test_fixed_step_ladder_board_drops_the_interval_of_a_rounded_score():
+    """The record's interval is centred on the exact score the Ladder withholds."""
+    ch = challenge(leaderboard=LeaderboardSpec(ladder=True))  # roc_auc: no per-row loss
+    start = utc("2026-12-05T12:00")
+    records = [
+        result(submission=f"s{i}", created_at=start + timedelta(hours=i),
+               scores={"public": scores(roc_auc=v, log_loss=0.3, accuracy=0.8)})
+        for i, v in enumerate([0.80, 0.815])
+    ]  # fmt: skip
+    (entry,) = build_board(ch, records, OPEN).entries
+    shown = entry.scores["roc_auc"]
+    assert shown.value != 0.815 and abs(shown.value - 0.815) < 0.006  # rounded to the step
+    assert (shown.ci_low, shown.ci_high) == (None, None)
+    exported = json.loads(board_to_json(build_board(ch, records, OPEN)))
+    assert "0.815" not in json.dumps(exported) and "0.835" not in json.dumps(exported)

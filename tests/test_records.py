@@ -249,6 +249,54 @@ def test_nan_in_a_record_file_is_not_json(tmp_path):
         read_result(path)
 
 
+def test_a_number_beyond_float_range_is_a_bad_record_naming_the_field(tmp_path):
+    # json reads 1e400 as inf: it passed every check, then crashed exports and the site.
+    good = write_result(tmp_path, result(participant="alice"))
+    bad = write_result(tmp_path, result(participant="bob"))
+    bad.write_text(bad.read_text().replace('"value": 0.9,', '"value": 1e400,', 1))
+    expected = (
+        "not a valid result record: $.scores.public.roc_auc.value: 1e400 is not a finite "
+        "number (beyond the range of a float); the file is corrupt: restore it from git or "
+        "delete it and re-run the evaluation"
+    )
+    with pytest.raises(RecordError) as caught:
+        read_result(bad)
+    assert (caught.value.path, caught.value.message) == (str(bad), expected)
+    loaded = load_results(tmp_path)
+    assert [r.participant for r in loaded.results] == ["alice"]
+    assert [(p.path, p.message) for p in loaded.problems] == [(str(bad), expected)]
+    assert read_result(good).scores["public"]["roc_auc"].value == 0.9
+
+
+def test_an_integer_beyond_float_range_is_a_bad_record(tmp_path):
+    path = write_result(tmp_path, result())
+    huge = "9" * 400
+    path.write_text(path.read_text().replace('"value": 0.85,', f'"value": {huge},', 1))
+    (problem,) = load_results(tmp_path).problems
+    assert problem.message.startswith(
+        f"not a valid result record: $.scores.public.accuracy.value: {huge[:40]} is not a "
+        "finite number"
+    )
+    path.write_text(path.read_text().replace(huge, "-1e309"))
+    with pytest.raises(RecordError, match=r"\$\.scores\.public\.accuracy\.value: -1e309 is not"):
+        read_result(path)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_write_refuses_each_non_finite_value_naming_the_field(tmp_path, value):
+    ladder = LadderStats(loss_mean=value, loss_sd=0.1, n=100)
+    with pytest.raises(RecordError) as caught:
+        write_result(tmp_path, result(ladder=ladder))
+    assert caught.value.message == (
+        f"refusing to write a record with a non-finite number: $.ladder.loss_mean is {value}; "
+        "scores and statistics must be finite numbers"
+    )
+    huge = result(scores={"public": {"roc_auc": Score(0.9, 0.8, 10**400)}})
+    with pytest.raises(RecordError, match=r"\$\.scores\.public\.roc_auc\.ci_high is 1000"):
+        write_result(tmp_path, huge)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_load_results_reports_bad_files_and_keeps_going(tmp_path):
     good = [result(participant=p, submission=s) for p in ("alice", "bob") for s in ("a", "b")]
     paths = [write_result(tmp_path, r) for r in good]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from runner.data import keygen
 from runner.errors import ConfigError, RecordError
 from runner.loader import load_challenge
 from runner.models import HiddenDataSpec, Phase
-from runner.records import current_results, load_results, write_result
+from runner.records import current_results, load_results, result_path, write_result
 from runner.reveal import open_private, reveal, reveal_time, seal_private, seal_result
 
 IDENTITY, RECIPIENT = keygen()
@@ -132,7 +133,9 @@ def test_reveal_writes_clear_records_that_supersede_the_sealed_ones(tmp_path):
     ch = bc()
     paths = _write_sealed(ch, tmp_path)
     before = {p: p.read_bytes() for p in paths}
-    written = reveal(ch, tmp_path, IDENTITY, now=utc("2027-03-08T00:00"))
+    outcome = reveal(ch, tmp_path, IDENTITY, now=utc("2027-03-08T00:00"))
+    written = outcome.written
+    assert outcome.problems == ()
     assert len(written) == 3 and not set(written) & set(paths)
     assert {p: p.read_bytes() for p in paths} == before  # originals untouched
     assert leaked(tmp_path) == list(map(str, SECRET.values()))
@@ -147,16 +150,44 @@ def test_reveal_writes_clear_records_that_supersede_the_sealed_ones(tmp_path):
         assert clear.created_at == original.created_at
         assert clear.cache_key == original.cache_key
         assert clear.evaluation_id.startswith("20270308T000000Z-")
-    assert reveal(ch, tmp_path, IDENTITY, now=utc("2027-03-09T00:00")) == []  # idempotent
+    again = reveal(ch, tmp_path, IDENTITY, now=utc("2027-03-09T00:00"))
+    assert (again.written, again.problems) == ((), ())  # idempotent
 
 
-def test_reveal_with_the_wrong_key_writes_nothing(tmp_path):
+def test_reveal_with_the_wrong_key_writes_nothing_and_reports_every_record(tmp_path):
     ch = bc()
     paths = _write_sealed(ch, tmp_path)
-    with pytest.raises(RecordError) as caught:
-        reveal(ch, tmp_path, OTHER_IDENTITY, now=utc("2027-03-08T00:00"))
-    assert caught.value.path in {str(p) for p in paths}
+    outcome = reveal(ch, tmp_path, OTHER_IDENTITY, now=utc("2027-03-08T00:00"))
+    assert outcome.written == ()
+    assert sorted(p.path for p in outcome.problems) == sorted(map(str, paths))
+    assert all(p.message.startswith("cannot decrypt") for p in outcome.problems)
     assert sorted(tmp_path.rglob("*.json")) == sorted(paths)
+
+
+def _reseal_to_another_key(path: Path) -> None:
+    """Make a sealed record one the challenge's key cannot open (still a valid record)."""
+    data = json.loads(path.read_text())
+    data["private"] = seal_private(scores(**SECRET), keygen()[1])
+    path.write_text(json.dumps(data, indent=2))
+
+
+def test_one_undecryptable_record_does_not_keep_the_others_sealed(tmp_path):
+    ch = bc()
+    paths = _write_sealed(ch, tmp_path)
+    _reseal_to_another_key(paths[0])  # the first record reveal meets (alice's, the earliest)
+    outcome = reveal(ch, tmp_path, IDENTITY, now=utc("2027-03-08T00:00"))
+    (problem,) = outcome.problems
+    assert problem.path == str(paths[0])
+    assert problem.message.startswith("cannot decrypt the encrypted text")
+    assert len(outcome.written) == 2
+    current = current_results(load_results(tmp_path, "bc").results)
+    still = [r for r in current if r.private is not None]
+    assert [str(result_path(tmp_path, r)) for r in still] == [str(paths[0])]
+    revealed = sorted((r.participant, r.submission) for r in current if r.private is None)
+    assert revealed == [("alice", "v2"), ("bob", "rf")]
+    # a second run writes nothing twice and still reports the record it cannot open
+    again = reveal(ch, tmp_path, IDENTITY, now=utc("2027-03-09T00:00"))
+    assert (again.written, len(again.problems)) == ((), 1)
 
 
 # ---------------------------------------------------------------- CLI
@@ -168,7 +199,7 @@ title: Breast cancer
 summary: Predict malignancy.
 maintainers: [octocat]
 data:
-  hidden: {{source: hidden/, key_env: BC_KEY, recipient: {recipient}}}
+  hidden: {{source: hidden/, key_env: BC_KEY, recipient: {recipient}{demo}}}
 predictions: {{id_column: id, columns: {{malignant: probability}}}}
 metrics:
   - {{name: roc_auc, column: malignant}}
@@ -180,14 +211,19 @@ phases:
 """
 
 
-def make_repo(root: Path, year: int) -> Path:
+def make_repo(root: Path, year: int, *, demo_key: bool = False) -> Path:
     """A repository whose challenge bc runs from December of ``year`` (the CLI uses the real
     clock: 2020 is long revealed, 2998 far from it)."""
     folder = root / "challenges" / "bc"
     (folder / "hidden" / "inputs").mkdir(parents=True)
     (folder / "hidden" / "truth.csv").write_text("id,malignant,split\n1,1,public\n")
-    text = CHALLENGE_YAML.format(recipient=RECIPIENT, year=year, next=year + 1)
+    demo = ", demo_key_file: demo-key.txt" if demo_key else ""
+    text = CHALLENGE_YAML.format(recipient=RECIPIENT, year=year, next=year + 1, demo=demo)
     (folder / "challenge.yaml").write_text(text)
+    if demo_key:
+        (folder / "demo-key.txt").write_text(
+            f"# DEMO ONLY\n# public key: {RECIPIENT}\n{IDENTITY}\n"
+        )
     return root
 
 
@@ -229,4 +265,61 @@ def test_cli_reveal_without_the_key_says_which_variable(tmp_path, capsys, monkey
     assert capsys.readouterr().err == (
         "error: environment variable OTHER_KEY is not set: export it with the challenge's age "
         'identity (e.g. export OTHER_KEY="$(cat hidden-key.txt)")\n'
+    )
+
+
+def test_cli_reveal_reports_each_record_it_cannot_open_and_reveals_the_rest(
+    tmp_path, capsys, monkeypatch
+):
+    root = make_repo(tmp_path, 2020)
+    _sealed_in(root, 2020)
+    alice, bob = sorted((root / "results").rglob("*.json"))
+    _reseal_to_another_key(alice)
+    monkeypatch.setenv("BC_KEY", IDENTITY)
+    assert main(["reveal", "bc", "--root", str(root)]) == 1
+    out, err = capsys.readouterr()
+    (written,) = out.splitlines()
+    assert Path(written).parent.parent.name == "bob"  # bob's record is revealed all the same
+    assert err.splitlines() == [
+        f"error: {alice}: cannot decrypt the encrypted text: it was encrypted to "
+        "other recipients (wrong key); use the key it was packed for; the identity must "
+        "match the challenge's data.hidden.recipient",
+        "revealed 1 records",
+        "1 records could not be revealed and stay sealed: fix the errors above and run "
+        "reveal again",
+    ]
+    assert bob.exists() and len(list((root / "results").rglob("*.json"))) == 3
+
+
+def test_cli_reveal_falls_back_to_the_demo_key_when_the_variable_is_unset(
+    tmp_path, capsys, monkeypatch
+):
+    root = make_repo(tmp_path, 2020, demo_key=True)
+    _sealed_in(root, 2020)
+    monkeypatch.delenv("BC_KEY", raising=False)
+    assert main(["reveal", "bc", "--root", str(root)]) == 0
+    out, err = capsys.readouterr()
+    assert err == (
+        "using the DEMO key demo-key.txt: it is public, so these private scores are not "
+        "secret\nrevealed 2 records\n"
+    )
+    assert len(out.splitlines()) == 2
+    assert leaked(root / "results") == list(map(str, SECRET.values()))
+    # a variable named on the command line must be set: no silent fallback for it
+    monkeypatch.delenv("OTHER_KEY", raising=False)
+    assert main(["reveal", "bc", "--root", str(root), "--key-env", "OTHER_KEY"]) == 1
+    assert capsys.readouterr().err.startswith("error: environment variable OTHER_KEY is not set")
+
+
+def test_cli_reveal_prefers_the_variable_to_the_demo_key(tmp_path, capsys, monkeypatch):
+    root = make_repo(tmp_path, 2020, demo_key=True)
+    _sealed_in(root, 2020)
+    monkeypatch.setenv("BC_KEY", OTHER_IDENTITY)  # set, but wrong: the demo key is not tried
+    assert main(["reveal", "bc", "--root", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "DEMO" not in err
+    assert err.count("error: ") == 2
+    assert err.endswith(
+        "revealed 0 records\n2 records could not be revealed and stay sealed: fix the errors "
+        "above and run reveal again\n"
     )

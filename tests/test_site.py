@@ -12,7 +12,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from site_repo import EVALS, NOW, REPO, XSS_TEXT, make_repo, result
+from site_repo import EVALS, NOW, REPO, XSS_TEXT, Eval, make_repo, result
 
 from runner.cli import main as cli_main
 from runner.leaderboard import Board, Entry
@@ -155,6 +155,85 @@ def test_invalid_evaluation_shows_status_and_message(site: Path) -> None:
     assert "column &#39;malignant&#39; is missing" in page
 
 
+# Every participant's exact public roc_auc values and interval bounds that no baseline or
+# revealed private score shares (see site_repo.EVALS), as the site prints them.
+UNRELEASED = ("0.8600", "0.8800", "0.9500", "0.9600", "0.9800")
+
+
+def without_charts(html: str) -> str:
+    return re.sub(r"<svg .*?</svg>", "", html, flags=re.S)  # axis ticks are round numbers
+
+
+@pytest.fixture(scope="module")
+def ladder_site(tmp_path_factory) -> Path:
+    root = make_repo(tmp_path_factory.mktemp("ladder"))
+    config = root / "challenges/cells/challenge.yaml"
+    text = config.read_text().replace(
+        "leaderboard: {ci: 0.9}", "leaderboard: {ci: 0.9, ladder: true}"
+    )
+    config.write_text(text)
+    return build(root, NOW)
+
+
+def test_without_the_ladder_each_evaluations_public_score_is_shown(site: Path) -> None:
+    # the control for the test below: the same values are on the pages of a plain board
+    pages = " ".join(without_charts(p.read_text()) for p in site.rglob("submissions/*/*.html"))
+    assert [v for v in UNRELEASED if v not in pages] == []
+    assert "withheld" not in pages
+
+
+def test_the_ladder_site_shows_no_public_score_the_board_withholds(ladder_site: Path) -> None:
+    for path in ladder_site.rglob("*"):
+        if path.suffix in (".html", ".json", ".csv"):
+            shown = without_charts(path.read_text())
+            assert [v for v in UNRELEASED if v in shown] == [], path
+    board = json.loads(
+        (ladder_site / "challenges/cells/leaderboard/open/public/leaderboard.json").read_text()
+    )
+    released = {e["entrant"]: e["scores"]["roc_auc"] for e in board["entries"]}
+    assert board["ladder"] is True
+    # the rounded releases carry no interval: its centre would be the exact score
+    assert {k: (round(v["value"], 4), v["ci_low"]) for k, v in released.items()} == {
+        "carol": (0.9484, None),
+        "alice": (0.9241, None),
+        "bob": (0.8998, None),
+        "maint": (0.91, 0.89),  # baselines are not under the Ladder
+    }
+    page = (ladder_site / "challenges/cells/index.html").read_text()
+    assert [r[:4] for r in board_rows(page, "Ranking (public split)")] == [
+        ["1", "carol", "xss", "0.9484"],
+        ["2", "red-team (alice)", "gbm", "0.9241"],
+        ["—", "maint baseline", "baseline", "0.9100 [0.8900, 0.9300]"],
+        ["3", "bob", "forest", "0.8998"],
+    ]
+
+
+def test_ladder_submission_pages_withhold_public_scores(ladder_site: Path) -> None:
+    alice = text_of((ladder_site / "challenges/cells/submissions/alice/gbm.html").read_text())
+    assert (
+        "Rank 2 of 3 on the public board of phase open , with the released score roc_auc 0.9241."
+        in alice
+    )
+    assert "Metric Public split roc_auc ↑ withheld log_loss ↓ withheld Public split withheld: " \
+        "the Ladder releases only improvements." in alice  # fmt: skip
+    history = alice.split("Evaluation ", 1)[1].split("Provenance", 1)[0]
+    assert history.count("scored withheld") == 2
+    # revealed private scores are shown as before; only the public split is withheld
+    bob = text_of((ladder_site / "challenges/cells/submissions/bob/forest.html").read_text())
+    assert "roc_auc ↑ withheld 0.9700 [0.9400, 0.9900]" in bob
+
+
+def test_ladder_chart_plots_the_boards_released_scores(ladder_site: Path) -> None:
+    page = (ladder_site / "challenges/cells/index.html").read_text()
+    # open phase: the board's 3 entrants, not the 4 scored evaluations
+    assert 'aria-label="roc_auc (public split) of 3 released scores over time' in page
+    assert "scored evaluations over time" not in page.split("Score over time (open)")[1]
+    assert "Dots: the score the board shows for each entrant" in page
+    # the revealed private board is not under the Ladder: every evaluation, as before
+    assert 'aria-label="roc_auc (private split) of 2 scored evaluations' in page
+    assert "the public score of a single evaluation is not published" in page
+
+
 # ------------------------------------------------------------------ escaping
 
 
@@ -237,10 +316,33 @@ def test_badges_are_shields_endpoint_json(site: Path) -> None:
         "message": "leader bob (roc_auc 0.9700)",
         "color": "blue",
     }
-    assert json.loads((badges / "carol.json").read_text())["message"] == "2 of 2"
-    assert json.loads((badges / "bob.json").read_text())["color"] == "gold"
+    assert json.loads((badges / "entrants/carol.json").read_text())["message"] == "2 of 2"
+    assert json.loads((badges / "entrants/bob.json").read_text())["color"] == "gold"
+    assert sorted(p.name for p in badges.iterdir()) == ["entrants", "leader.json"]
     later = json.loads((site / "challenges/later/badges/leader.json").read_text())
     assert later["message"] == "no entries yet"
+    page = (site / "challenges/cells/index.html").read_text()
+    assert '(<a href="badges/leader.json">leader</a>, and one per participant or team at ' in page
+    assert "<code>challenges/cells/badges/entrants/&lt;name&gt;.json</code>" in page
+
+
+def test_entrant_badges_never_share_a_file_with_each_other_or_the_leader(tmp_path: Path) -> None:
+    from runner.loader import load_challenge
+    from runner.site.sources import challenge_data
+    from runner.site.static import badges
+
+    # "leader" and "x-leader" used to map to one file, badges/x-leader.json
+    names = ("leader", "x-leader", "carol")
+    records = [result(Eval(who, "m", 3 + i, 0.9 - i / 100, 0.3), i) for i, who in enumerate(names)]
+    ch = load_challenge(make_repo(tmp_path) / "challenges/cells")
+    data = challenge_data(ch, tuple(records), datetime(2027, 2, 1, tzinfo=UTC))
+    files = dict(badges(data, datetime(2027, 2, 1, tzinfo=UTC)))
+    assert {path: json.loads(text)["message"] for path, text in files.items()} == {
+        "challenges/cells/badges/leader.json": "leader leader (roc_auc 0.9000)",
+        "challenges/cells/badges/entrants/leader.json": "1 of 3",
+        "challenges/cells/badges/entrants/x-leader.json": "2 of 3",
+        "challenges/cells/badges/entrants/carol.json": "3 of 3",
+    }
 
 
 # ------------------------------------------------------------------ offline and links

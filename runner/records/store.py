@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import secrets
@@ -42,9 +43,82 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _NonFinite(ValueError):
+    """A number in the file beyond float range: ``json`` would read it as infinity."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400 parses as inf, which no board, chart or export can handle
+        raise _NonFinite(text)
+    return value
+
+
+def _finite_int(text: str) -> int:
+    value = int(text)
+    if len(text) > 300 and not _fits_float(value):  # 309+ digits: no float holds it
+        raise _NonFinite(text)
+    return value
+
+
+def _fits_float(value: int) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+class _Marked(str):
+    """A too-large number kept as its text, so ``_non_finite_at`` can name where it is."""
+
+
+def _mark_float(text: str) -> float | _Marked:
+    return _Marked(text) if math.isinf(float(text)) else 0.0
+
+
+def _mark_int(text: str) -> int | _Marked:
+    return _Marked(text) if len(text) > 300 and not _fits_float(int(text)) else 0
+
+
+def _non_finite_at(data: Any, where: str = "$") -> tuple[str, str] | None:
+    """(JSON path, value text) of the first number no float can hold, or None."""
+    if isinstance(data, _Marked) or (type(data) is float and not math.isfinite(data)):
+        return where, str(data)
+    if type(data) is int and not _fits_float(data):
+        return where, f"{str(data)[:20]}... ({len(str(data))} digits)"
+    if isinstance(data, dict):
+        items = ((f"{where}.{key}", value) for key, value in data.items())
+    elif isinstance(data, list):
+        items = ((f"{where}[{i}]", value) for i, value in enumerate(data))
+    else:
+        return None
+    for inner, value in items:
+        found = _non_finite_at(value, inner)
+        if found is not None:
+            return found
+    return None
+
+
+def _refuse_non_finite(raw: bytes, path: Path | str, err: _NonFinite) -> RecordError:
+    # Only on this rare path: read the file again, keeping the big numbers as text, to say where.
+    data = json.loads(raw, parse_float=_mark_float, parse_int=_mark_int)
+    where, value = _non_finite_at(data) or ("$", str(err))
+    return RecordError(
+        f"not a valid result record: {where}: {value[:40]} is not a finite number (beyond "
+        "the range of a float); the file is corrupt: restore it from git or delete it and "
+        "re-run the evaluation",
+        path=str(path),
+    )
+
+
 def _parse(raw: bytes, path: Path | str) -> Any:
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
+        data = json.loads(
+            raw, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_finite_int
+        )
+    except _NonFinite as err:
+        raise _refuse_non_finite(raw, path, err) from err
     except (ValueError, UnicodeDecodeError) as err:
         raise RecordError(
             f"not valid JSON ({err}); the file is truncated or corrupt: restore it from git "
@@ -107,6 +181,12 @@ def result_path(results_dir: Path, result: Result) -> Path:
 
 def _encode(result: Result) -> bytes:
     data = result_to_dict(result)
+    bad = _non_finite_at(data)
+    if bad is not None:
+        raise RecordError(
+            f"refusing to write a record with a non-finite number: {bad[0]} is {bad[1]}; "
+            "scores and statistics must be finite numbers"
+        )
     problem = _schema_problem(data) or check_record(data)
     if problem is not None:
         raise RecordError(f"refusing to write an invalid result record: {problem}")

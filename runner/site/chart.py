@@ -75,10 +75,12 @@ def score_chart(
     higher_is_better: bool,
     precision: int,
     baselines: Sequence[float] = (),
+    noun: str = "scored evaluations",
 ) -> Markup:
     """The SVG for one phase's scored evaluations, or a note when there are none.
 
     ``baselines`` (maintainers' reference scores) are dashed lines, not part of the best.
+    ``noun`` names what the dots are (the label reads "<metric> of N <noun> over time").
     """
     if not points:
         return Markup('<p class="cr-empty">No scored submissions yet.</p>')
@@ -92,7 +94,7 @@ def score_chart(
     ylow, yhigh = _domain([p[1] for p in points] + list(baselines))
     xs = _Scale(x0, x1, LEFT, WIDTH - RIGHT)
     ys = _Scale(ylow, yhigh, HEIGHT - BOTTOM, TOP)
-    parts = [_frame(metric, higher_is_better, len(points))]
+    parts = [_frame(metric, higher_is_better, len(points), noun)]
     parts += _y_axis(ys, ylow, yhigh, precision) + _x_axis(xs, x0, x1)
     parts += [
         f'<line class="cr-baseline-line" x1="{LEFT}" x2="{WIDTH - RIGHT}"'
@@ -106,9 +108,9 @@ def score_chart(
     return Markup("".join(parts))  # noqa: S704 -- numbers and escape()d text only
 
 
-def _frame(metric: str, higher_is_better: bool, n: int) -> str:
+def _frame(metric: str, higher_is_better: bool, n: int, noun: str) -> str:
     direction = "higher is better" if higher_is_better else "lower is better"
-    label = escape(f"{metric} of {n} scored evaluations over time ({direction})")
+    label = escape(f"{metric} of {n} {noun} over time ({direction})")
     return (
         f'<svg class="cr-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}"'
         f' xmlns="http://www.w3.org/2000/svg"><title>{label}</title>'

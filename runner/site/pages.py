@@ -20,7 +20,13 @@ from runner.site import fmt
 from runner.site.render import render
 from runner.site.sources import Board, ChallengeData, MetricView, SiteData
 from runner.site.status import board_phase, challenge_status
-from runner.site.urls import board_download, challenge_url, relative, submission_url
+from runner.site.urls import (
+    badge_url,
+    board_download,
+    challenge_url,
+    relative,
+    submission_url,
+)
 
 
 def slot(key: str) -> str:
@@ -278,7 +284,8 @@ def chart_fragment(data: ChallengeData, phase: Phase, now: datetime) -> Markup:
     from runner.site.chart import score_chart
 
     metric: MetricView = data.metrics[0]
-    split = "private" if data.boards_of(phase.id).private is not None else "public"
+    boards = data.boards_of(phase.id)
+    split = "private" if boards.private is not None else "public"
     points, baselines = [], []
     for r in data.results:
         score = r.scores.get(split, {}).get(metric.name)
@@ -289,17 +296,36 @@ def chart_fragment(data: ChallengeData, phase: Phase, now: datetime) -> Markup:
             baselines.append(score.value)
         else:
             points.append((r.created_at, score.value))
+    ladder = split == "public" and boards.public.ladder
+    if ladder:  # each evaluation's score is what the Ladder withholds: plot the board's
+        points = _released_points(boards.public, metric)
     chart = score_chart(
         points,
         metric=f"{metric.name} ({split} split)",
         higher_is_better=metric.higher_is_better,
         precision=metric.precision,
         baselines=baselines,
+        noun="released scores" if ladder else "scored evaluations",
     )
     legend = "Dots: every scored evaluation. Line: the best score by the end of each UTC day."
+    if ladder:
+        legend = (
+            "Dots: the score the board shows for each entrant, at the time of the evaluation "
+            "that earned it (the Ladder releases only improvements, so single evaluations are "
+            "not plotted). Line: the best of these by the end of each UTC day."
+        )
     if baselines:
         legend += " Dashed: the maintainers' baselines."
     return chart + Markup('<p class="cr-muted">{}</p>').format(legend) if points else chart
+
+
+def _released_points(board: Board, metric: MetricView) -> list[tuple[datetime, float]]:
+    points = []
+    for entry in board.entries:
+        score = entry.scores.get(metric.name)
+        if score is not None and not entry.baseline:
+            points.append((entry.created_at, score.value))
+    return points
 
 
 def _downloads_fragment(data: ChallengeData, page: str) -> str:
@@ -320,6 +346,6 @@ def _downloads_fragment(data: ChallengeData, page: str) -> str:
     return render(
         "downloads.html.j2",
         boards=rows,
-        badge_leader="badges/leader.json",
-        badge_pattern=f"challenges/{cid}/badges/<name>.json",
+        badge_leader=relative(page, badge_url(cid)),
+        badge_pattern=badge_url(cid, "NAME").replace("NAME", "<name>"),
     )

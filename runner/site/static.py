@@ -97,9 +97,25 @@ def _ranks(data: ChallengeData) -> dict[tuple[str, str], list[dict[str, object]]
         for e in board.entries:
             if e.rank is not None:
                 ranks[(e.participant, e.submission)].append(
-                    {"rank": e.rank, "of": ranked, "split": board.split, "phase": board.phase}
+                    {
+                        "rank": e.rank,
+                        "of": ranked,
+                        "split": board.split,
+                        "phase": board.phase,
+                        "released": _released_text(data, board, e),
+                    }
                 )
     return ranks
+
+
+def _released_text(data: ChallengeData, board, entry) -> str:
+    """On a Ladder board, the score the board shows (the only public score published)."""
+    if not board.ladder:
+        return ""
+    metric = data.metrics[0]
+    score = entry.scores.get(metric.name)
+    value = fmt.score_text(score.value if score else None, metric.precision)
+    return f"{metric.name} {value}"
 
 
 def submission_pages(
@@ -131,6 +147,9 @@ def submission_context(site, data, results, manifest: Submission | None, url: st
         and "private" in scored.scores
         and site.now >= data.challenge.private_reveal_at
     )
+    # Under the Ladder the board shows only released improvements; one evaluation's public
+    # score would give away what the Ladder withholds (the probing it exists to stop).
+    ladder = data.challenge.leaderboard.ladder
     return {
         "home_href": relative(url, "index.html"),
         "challenge_href": relative(url, challenge_url(data.challenge.id)),
@@ -142,7 +161,8 @@ def submission_context(site, data, results, manifest: Submission | None, url: st
         "manifest": manifest is not None,
         "description": _paragraphs(manifest.description) if manifest else [],
         "links": list(manifest.links) if manifest else [],
-        "scores": _score_rows(data, scored, show_private) if scored else [],
+        "scores": _score_rows(data, scored, show_private, ladder) if scored else [],
+        "ladder": ladder,
         "scores_date": fmt.date_text(scored.created_at) if scored else "",
         "scores_phase": phase.id if phase else "outside every phase",
         "show_private": show_private,
@@ -151,7 +171,7 @@ def submission_context(site, data, results, manifest: Submission | None, url: st
         else "",
         "ci_level": f"{data.challenge.leaderboard.ci:.0%}",
         "primary": f"{primary.name} (public)",
-        "history": [_history_row(data, r, primary) for r in results],
+        "history": [_history_row(data, r, primary, ladder) for r in results],
         "provenance": _provenance_rows(latest, site.repo_url),
     }
 
@@ -160,7 +180,12 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n\n") if p.strip()]
 
 
-def _score_rows(data: ChallengeData, result: Result, show_private: bool) -> list[dict]:
+WITHHELD = "withheld"
+
+
+def _score_rows(
+    data: ChallengeData, result: Result, show_private: bool, withhold_public: bool
+) -> list[dict]:
     rows = []
     public = result.scores.get("public", {})
     private = result.scores.get("private", {}) if show_private else {}
@@ -170,8 +195,10 @@ def _score_rows(data: ChallengeData, result: Result, show_private: bool) -> list
             {
                 "metric": m.name,
                 "higher_is_better": m.higher_is_better,
-                "public": fmt.score_text(pub.value if pub else None, m.precision),
-                "public_ci": fmt.ci_text(pub, m.precision),
+                "public": WITHHELD
+                if withhold_public
+                else fmt.score_text(pub.value if pub else None, m.precision),
+                "public_ci": "" if withhold_public else fmt.ci_text(pub, m.precision),
                 "private": fmt.score_text(priv.value if priv else None, m.precision),
                 "private_ci": fmt.ci_text(priv, m.precision),
             }
@@ -179,14 +206,17 @@ def _score_rows(data: ChallengeData, result: Result, show_private: bool) -> list
     return rows
 
 
-def _history_row(data: ChallengeData, result: Result, primary) -> dict[str, str]:
+def _history_row(
+    data: ChallengeData, result: Result, primary, withhold_public: bool
+) -> dict[str, str]:
     score = result.scores.get("public", {}).get(primary.name)
     phase = data.challenge.phase_at(result.created_at)
+    shown = fmt.score_text(score.value if score else None, primary.precision)
     return {
         "date": fmt.date_text(result.created_at),
         "phase": phase.id if phase else "outside every phase",
         "status": result.status,
-        "primary": fmt.score_text(score.value if score else None, primary.precision),
+        "primary": WITHHELD if withhold_public and score is not None else shown,
         "message": result.message,
         "id": result.evaluation_id,
     }

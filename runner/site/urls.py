@@ -27,11 +27,14 @@ def board_download(challenge_id: str, phase: str, split: str, ext: str) -> str:
 
 
 def badge_url(challenge_id: str, entrant: str | None = None) -> str:
-    """The leader badge of a challenge, or one entrant's rank badge."""
-    name = "leader" if entrant is None else segment(entrant)
-    if entrant is not None and name == "leader":
-        name = "x-leader"  # a participant called "leader" must not replace the leader badge
-    return f"challenges/{challenge_id}/badges/{name}.json"
+    """The leader badge of a challenge, or one entrant's rank badge.
+
+    Entrant badges live in their own folder, so no participant or team name (``leader``,
+    or one that hashes like another) can take the leader badge's file or another's.
+    """
+    if entrant is None:
+        return f"challenges/{challenge_id}/badges/leader.json"
+    return f"challenges/{challenge_id}/badges/entrants/{segment(entrant)}.json"
 
 
 def relative(from_page: str, to: str) -> str:
