@@ -93,3 +93,14 @@ def test_pr_report_prints_locally_instead_of_posting(repo, capsys, tmp_path):
 def test_pr_prepare_needs_manifests_outside_actions(repo, capsys):
     assert main(["pr", "prepare", "--root", str(repo)]) == 1
     assert "outside GitHub Actions, name the manifests to prepare" in capsys.readouterr().err
+
+
+def test_plan_lists_what_it_skips_on_stderr(repo, capsys):
+    (repo / "submissions/breast-cancer/mona/broken.yaml").write_text("name: [\n")
+    assert main(["plan", "--root", str(repo)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["include"]  # stdout stays the matrix
+    assert captured.err == (
+        "skipped: submissions/breast-cancer/mona/broken.yaml:2:1: not valid YAML: "
+        "did not find expected node content\n"
+    )

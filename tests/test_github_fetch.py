@@ -90,3 +90,22 @@ def test_changed_data_file_re_evaluates_the_folders_manifests(tmp_path):
         (folder / name).write_text("x")
     files = [ChangedFile("submissions/bc/alice/a.csv", "modified")]
     assert manifests_to_evaluate(files, tmp_path) == [folder / "a.yaml", folder / "b.yml"]
+
+
+def test_tree_entries_with_unsafe_names_are_refused_not_written():
+    """A crafted tree (GitHub's fsck normally refuses it) must not steer writes out of dest."""
+    from types import SimpleNamespace
+
+    from runner.github.client import TreeEntry
+    from runner.github.fetch import list_folder
+    from runner.github.policy import Folder
+
+    blob = TreeEntry("x", "100644", "blob", "0" * 40, 3)
+    tree = SimpleNamespace(
+        entries=lambda d: {"..": blob, "ok.csv": blob} if d == "submissions/bc/alice" else {}
+    )
+    with pytest.raises(PolicyViolation) as caught:
+        list_folder(tree, Folder("bc", "alice"))
+    assert [(v.path, v.message) for v in caught.value.violations] == [
+        ("submissions/bc/alice/..", "has a file name that is not allowed")
+    ]

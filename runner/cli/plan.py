@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from runner.cli.common import root_option
+from runner.cli.common import results_option, root_option
 from runner.errors import ConfigError
 
 
@@ -70,15 +70,22 @@ def touched(submission, root: Path, changed: list[str]) -> bool:
 @click.option(
     "--changed-since", "ref", metavar="REF", help="Only submissions changed since this git ref."
 )
-@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path))
+@results_option
 def plan(root: Path, ref: str | None, results_dir: Path | None) -> int:
-    """Print a JSON matrix ({"include": [...]}) of submissions without a current record."""
+    """Print a JSON matrix ({"include": [...]}) of submissions without a current record.
+
+    Invalid manifests and unreadable records are left out and listed on stderr, so the
+    matrix on stdout stays machine-readable.
+    """
     from runner.loader import load_repo
     from runner.records import load_results
 
     root = root.absolute()
     repo = load_repo(root)
-    results = load_results(results_dir or root / "results").results
+    loaded = load_results(results_dir or root / "results")
+    for problem in [*repo.problems, *loaded.problems]:
+        click.echo(f"skipped: {problem}", err=True)
+    results = loaded.results
     changed = changed_paths(root, ref) if ref else None
     include = []
     for sub in repo.submissions:

@@ -58,7 +58,10 @@ def list_folder(tree: HeadTree, folder: Folder) -> list[FetchedFile]:
         directory = stack.pop()
         for name, entry in sorted((tree.entries(directory) or {}).items()):
             path = f"{directory}/{name}"
-            if entry.mode in MODE_NAMES:
+            if name in ("", ".", "..") or "/" in name or "\\" in name:
+                # GitHub's fsck refuses such trees; do not rely on it when writing files.
+                bad.append(Violation(path, "has a file name that is not allowed"))
+            elif entry.mode in MODE_NAMES:
                 bad.append(
                     Violation(
                         path,
