@@ -495,3 +495,25 @@ def test_phases_started_come_first_latest_first_then_upcoming():
               boards("final", (2026, 6, 1)), boards("bonus", (2026, 7, 1))]  # fmt: skip
     now = datetime(2026, 3, 1, tzinfo=UTC)
     assert [b.phase.id for b in _phase_order(phases, now)] == ["open", "warmup", "final", "bonus"]
+
+
+def test_submission_page_gives_the_real_reveal_time(tmp_path):
+    """Open-phase private scores wait for the final (private) phase's reveal, not open's end."""
+    from runner.loader import load_repo
+    from runner.pipeline import Options, evaluate
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    for name in ("site", "challenges"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copytree(
+        REPO / "submissions/breast-cancer/octocat", root / "submissions/breast-cancer/octocat"
+    )
+    repo = load_repo(root)
+    options = Options(results_dir=root / "results", cache_dir=tmp_path / "cache",
+                      now=datetime(2026, 11, 22, 12, tzinfo=UTC))  # fmt: skip
+    evaluate(repo.challenges["breast-cancer"], repo.submissions[0], options)
+    site = build_site(root, tmp_path / "out")
+    page = (site / "challenges/breast-cancer/submissions/octocat/logreg.html").read_text()
+    assert "shown once the phase reveals them (2027-03-08 00:00 UTC)" in page

@@ -20,6 +20,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from runner.models import Result, Submission
+from runner.reveal import reveal_time
 from runner.site import fmt
 from runner.site.pages import shown_board
 from runner.site.render import template
@@ -142,11 +143,8 @@ def submission_context(site, data, results, manifest: Submission | None, url: st
     phase = data.challenge.phase_at(scored.created_at) if scored else None
     # Private scores are in clear in a record only once `reveal` wrote it; the time check
     # is a second lock so a mistaken record cannot leak them early.
-    show_private = (
-        scored is not None
-        and "private" in scored.scores
-        and site.now >= data.challenge.private_reveal_at
-    )
+    reveal_at = reveal_time(data.challenge, scored) if scored else None
+    show_private = scored is not None and "private" in scored.scores and site.now >= reveal_at
     # Under the Ladder the board shows only released improvements; one evaluation's public
     # score would give away what the Ladder withholds (the probing it exists to stop).
     ladder = data.challenge.leaderboard.ladder
@@ -166,8 +164,8 @@ def submission_context(site, data, results, manifest: Submission | None, url: st
         "scores_date": fmt.date_text(scored.created_at) if scored else "",
         "scores_phase": phase.id if phase else "outside every phase",
         "show_private": show_private,
-        "private_hidden": fmt.date_text(phase.reveal_at)
-        if phase and scored and scored.private and not show_private
+        "private_hidden": fmt.date_text(reveal_at)
+        if scored and scored.private and not show_private
         else "",
         "ci_level": f"{data.challenge.leaderboard.ci:.0%}",
         "primary": f"{primary.name} (public)",
