@@ -8,7 +8,7 @@ from pathlib import Path
 
 from runner.errors import RunnerError
 from runner.loader import Problem, load_repo
-from runner.pipeline import LimitReached, Options, evaluate
+from runner.pipeline import Options, evaluate
 
 Progress = Callable[[str], None]
 
@@ -18,7 +18,6 @@ class RunReport:
     problems: list[Problem] = field(default_factory=list)
     evaluated: list[str] = field(default_factory=list)  # "label: status"
     cached: int = 0
-    skipped: list[str] = field(default_factory=list)  # "label: why"
     failures: list[str] = field(default_factory=list)  # maintainer-fixable errors
 
     @property
@@ -27,11 +26,10 @@ class RunReport:
 
     def lines(self) -> list[str]:
         out = [f"invalid: {p}" for p in self.problems]
-        out += [f"skipped: {s}" for s in self.skipped]
         out += [f"failed to evaluate: {f}" for f in self.failures]
         out.append(
             f"{len(self.evaluated)} evaluated, {self.cached} unchanged, "
-            f"{len(self.skipped)} skipped, {len(self.problems)} invalid file(s), "
+            f"{len(self.problems)} invalid file(s), "
             f"{len(self.failures)} error(s)"
         )
         return out
@@ -46,20 +44,28 @@ def run_all(
     unsafe: bool = False,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Evaluate, one by one, every valid submission without a current record."""
+    """Evaluate, one by one, every valid submission without a current record.
+
+    Submission limits are not enforced here: they are checked when a participant submits
+    (``pr prepare``), and a maintainer re-evaluating merged submissions after a change to
+    the challenge must not be stopped by them.
+    """
     repo = load_repo(root)
     report = RunReport(problems=list(repo.problems))
     todo = [s for s in repo.submissions if not only or s.challenge in only]
-    options = Options(results_dir=results_dir, force=force, unsafe=unsafe, progress=progress)
+    options = Options(
+        results_dir=results_dir,
+        force=force,
+        unsafe=unsafe,
+        enforce_limits=False,
+        progress=progress,
+    )
     for i, submission in enumerate(todo, 1):
         label = f"{submission.challenge}/{submission.entrant}/{submission.name}"
         if progress:
             progress(f"[{i}/{len(todo)}] {label}")
         try:
             done = evaluate(repo.challenges[submission.challenge], submission, options)
-        except LimitReached as err:
-            report.skipped.append(f"{label}: {err.message}")
-            continue
         except RunnerError as err:
             report.failures.append(f"{label}: {err}")
             continue
