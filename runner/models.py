@@ -248,6 +248,9 @@ class Provenance:
     data_sha256: str
     manifest_sha256: str
     image_digest: str | None = None
+    # What was submitted (manifest + predictions file, image or build context): records of
+    # the same artifact are evaluations of one submission, a later one re-evaluating it.
+    artifact_sha256: str | None = None
     predictions_sha256: str | None = None
     commit: str | None = None
     pull_request: int | None = None

@@ -186,10 +186,46 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
         )
         timings |= got.timings
         result = build_result(challenge, submission, hidden, got, key, now, options)
+    result = as_reevaluation(challenge, result, existing)
     timings["total"] = time.monotonic() - started
     result = replace(result, timings={k: round(v, 3) for k, v in timings.items()})
     sealed = seal_for_storage(challenge, result, now)
     return Evaluation(sealed, _write(sealed, options))
+
+
+def as_reevaluation(challenge: Challenge, result: Result, existing) -> Result:
+    """``result`` as a re-evaluation, when it evaluates an artifact already on record.
+
+    A change to the challenge, the data or the runner makes records stale and ``run``
+    evaluates their submissions again. The new record stands for the same submission: it
+    keeps the earlier record's ``created_at`` (so it stays in the phase it was submitted
+    in, counts once against limits and keeps its tie-break order) and supersedes it.
+    """
+    from runner.records import current_results
+
+    artifact = result.provenance.artifact_sha256
+    same = [
+        r
+        for r in current_results(existing)
+        if (r.challenge, r.participant, r.submission)
+        == (
+            result.challenge,
+            result.participant,
+            result.submission,
+        )
+        and r.provenance.artifact_sha256 == artifact
+        and r.cache_key != result.cache_key
+    ]
+    if artifact is None or not same:
+        return result
+    earlier = max(same, key=lambda r: (r.created_at, r.evaluation_id))
+    phase = challenge.phase_at(earlier.created_at)
+    return replace(
+        result,
+        created_at=earlier.created_at,
+        phase=phase.id if phase else None,
+        supersedes=earlier.evaluation_id,
+    )
 
 
 def _check_limits(challenge, phase, existing, submission: Submission, now: datetime) -> None:
@@ -243,6 +279,7 @@ def build_result(challenge, submission, hidden, got: Ingested, key, now, options
             manifest_sha256=submission.sha256,
             image_digest=got.image_digest,
             predictions_sha256=predictions_sha,
+            artifact_sha256=artifact_sha256(submission),
             commit=options.context.commit,
             pull_request=options.context.pull_request,
             run_url=options.context.run_url,

@@ -84,7 +84,6 @@ def test_an_identical_evaluation_is_not_run_twice(repo: Path) -> None:
     assert not forced.cached and forced.result.evaluation_id != first.result.evaluation_id
     # A changed predictions file makes the record stale.
     csv = repo / "submissions/diabetes/ml-lab/knn.csv"
-    csv.write_text(csv.read_text().replace("db-", "db-", 1) + "")
     lines = csv.read_text().splitlines()
     lines[1] = lines[1].rsplit(",", 1)[0] + ",100.5"
     csv.write_text("\n".join(lines) + "\n")
@@ -170,3 +169,37 @@ def test_evaluate_cli_with_a_missing_key_variable(repo: Path, capsys, monkeypatc
     assert capsys.readouterr().err == (
         "error: --key-env SOME_KEY: that environment variable is not set\n"
     )
+
+
+def test_a_stale_record_is_superseded_by_its_reevaluation(repo: Path) -> None:
+    """After a change to the challenge, `run` re-evaluates: the new record takes the old
+    one's place in its phase (even once the phase is over) and on the board."""
+    from runner.leaderboard import build_board
+    from runner.limits import check_limits
+    from runner.records import current_results
+
+    first = run(repo, "diabetes", "octocat", "ridge").result
+    spec = repo / "challenges/diabetes/challenge.yaml"
+    spec.write_text(spec.read_text().replace("ten measurements", "ten baseline measurements"))
+    after_the_phase = datetime(2027, 7, 1, tzinfo=UTC)
+    again = run(repo, "diabetes", "octocat", "ridge", now=after_the_phase).result
+    assert again.cache_key != first.cache_key
+    assert (again.created_at, again.phase, again.supersedes) == (
+        first.created_at,
+        "main",
+        first.evaluation_id,
+    )
+    assert again.evaluation_id.startswith("20270701T")  # the id keeps when it really ran
+    current = current_results(load_results(repo / "results", "diabetes").results)
+    assert [r.evaluation_id for r in current] == [again.evaluation_id]
+    challenge = load_repo(repo).challenges["diabetes"]
+    (entry,) = build_board(challenge, current, challenge.phase("main")).entries
+    assert entry.result.evaluation_id == again.evaluation_id
+    assert check_limits(challenge, challenge.phase("main"), current, "octocat", NOW).used_today == 1
+    # A different artifact under the same name is a new submission, not a re-evaluation.
+    csv = repo / "submissions/diabetes/octocat/ridge.csv"
+    lines = csv.read_text().splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",123.0"
+    csv.write_text("\n".join(lines) + "\n")
+    new = run(repo, "diabetes", "octocat", "ridge").result
+    assert (new.supersedes, new.created_at) == (None, NOW)

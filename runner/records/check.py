@@ -46,7 +46,7 @@ _TOP = (
 )  # fmt: skip
 PROVENANCE_KEYS = (
     "runner_version", "challenge_sha256", "data_sha256", "manifest_sha256", "image_digest",
-    "predictions_sha256", "commit", "pull_request", "run_url",
+    "predictions_sha256", "artifact_sha256", "commit", "pull_request", "run_url",
 )  # fmt: skip
 
 
@@ -185,6 +185,7 @@ _PROVENANCE_RULES: dict[str, Callable[[Any, str], None]] = {
     "manifest_sha256": _string(_HEX64),
     "image_digest": _string(_DIGEST, nullable=True),
     "predictions_sha256": _string(_HEX64, nullable=True),
+    "artifact_sha256": _string(_HEX64, nullable=True),
     "commit": _string(_COMMIT, nullable=True),
     "pull_request": _integer(nullable=True),
     "run_url": _string(_URL, nullable=True),
@@ -266,6 +267,7 @@ _PROVENANCE_STRINGS = tuple(
         ("manifest_sha256", _HEX64, False),
         ("image_digest", _DIGEST, True),
         ("predictions_sha256", _HEX64, True),
+        ("artifact_sha256", _HEX64, True),
         ("commit", _COMMIT, True),
         ("run_url", _URL, True),
     )
