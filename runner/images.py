@@ -37,7 +37,15 @@ from runner.models import BuildSpec, ContainerSpec, Submission
 from runner.sandbox.engine import ENGINE_ERRORS, get_client
 from runner.sandbox.spec import LABEL, parse_size
 
-__all__ = ["BuildFailed", "ImageRef", "ImageRejected", "parse_size", "resolve_image"]
+__all__ = [
+    "BuildFailed",
+    "ImageRef",
+    "ImageRejected",
+    "load_image",
+    "parse_size",
+    "resolve_image",
+    "save_image",
+]
 
 BUILD_LABEL = "org.challenge-runner.submission"
 BUILD_REPO = "challenge-runner/build"
@@ -264,3 +272,36 @@ def _built(client, submission: Submission, limits: ContainerSpec, say: Progress)
     except ImageRejected:
         client.images.remove(image.id, force=True)  # ours: never keep a refused build
         raise
+
+
+def save_image(image: ImageRef, target: Path, *, client=None) -> None:
+    """Write ``image`` as a ``docker save`` tar, so a job without the build can run it.
+
+    In CI the build (participant code running as root in RUN steps) happens in a job that
+    holds no secret; the job that runs the submission on hidden inputs loads the result.
+    """
+    client = get_client(client)
+    try:
+        with target.open("wb") as out:
+            for chunk in client.images.get(image.id).save(named=True):
+                out.write(chunk)
+    except ENGINE_ERRORS as err:
+        raise SandboxError(
+            "the container engine failed to save the image", detail=str(err)
+        ) from err
+
+
+def load_image(archive: Path, limits: ContainerSpec, *, client=None) -> ImageRef:
+    """Load a ``save_image`` tar and check it as ``resolve_image`` checks a build."""
+    client = get_client(client)
+    if archive.stat().st_size > parse_size(limits.image_max_size) * 2:
+        raise ImageRejected(f"the built image archive is over the {limits.image_max_size} limit")
+    try:
+        with archive.open("rb") as data:
+            (image,) = client.images.load(data)
+    except (ValueError, *ENGINE_ERRORS) as err:
+        raise SandboxError(
+            "the container engine failed to load the built image", detail=str(err)
+        ) from err
+    tag = image.tags[0] if image.tags else image.id
+    return _check(client, image, tag, None, limits)

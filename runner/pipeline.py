@@ -104,10 +104,15 @@ def ingest(
     inputs: Path,
     work_dir: Path,
     *,
+    image=None,
     unsafe: bool = False,
     progress: Progress | None = None,
 ) -> Ingested:
-    """Obtain predictions: the committed file, or a sandboxed run on the hidden inputs."""
+    """Obtain predictions: the committed file, or a sandboxed run on the hidden inputs.
+
+    ``image`` (an ``ImageRef``) is an image built elsewhere (CI builds in a job without
+    secrets); without it the submission's image is pulled or built here.
+    """
     if submission.kind == "predictions":
         return Ingested("ok", predictions=submission.predictions)
     from runner.images import BuildFailed, ImageRejected, resolve_image
@@ -116,7 +121,7 @@ def ingest(
     timings: dict[str, float] = {}
     start = time.monotonic()
     try:
-        image = resolve_image(submission, challenge.container, progress=progress)
+        image = image or resolve_image(submission, challenge.container, progress=progress)
     except BuildFailed as err:
         return Ingested("failed", err.message, err.detail or "", timings=timings)
     except ImageRejected as err:

@@ -8,6 +8,7 @@ clear predictions. The container run uses the real Docker engine (marked ``docke
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -129,8 +130,14 @@ def test_container_submission_through_split_jobs(tmp_path, monkeypatch, python_i
         pass  # ciphertext only
     monkeypatch.delenv("INGEST_RECIPIENT")
 
+    built = tmp_path / "built"  # the build job: no key, no token
+    assert main(["pr", "build", *common, "--out", str(built)]) == 0
+    assert json.loads((built / "build.json").read_text()) == {"status": "ok"}
+    assert (built / "image.tar").stat().st_size > 0
+
     monkeypatch.setenv("INGEST_KEY", ingest_identity)
-    assert main(["pr", "ingest", *common, "--staged", str(staged), "--out", str(ingested)]) == 0
+    args = ["--staged", str(staged), "--built", str(built), "--out", str(ingested)]
+    assert main(["pr", "ingest", *common, *args]) == 0
     monkeypatch.delenv("INGEST_KEY")
     summary = json.loads((ingested / "ingest.json").read_text())
     assert summary["status"] == "ok", summary
@@ -169,3 +176,35 @@ def test_score_of_a_team_submission_locally(tmp_path, monkeypatch):
     assert main(["pr", "score", "--root", str(ROOT), *args]) == 0
     [result] = load_results(records).results
     assert (result.status, result.participant, result.team) == ("scored", "mona", "ml-lab")
+
+
+@pytest.mark.docker
+def test_a_failed_build_is_the_participants_fault_and_nothing_runs(
+    tmp_path, monkeypatch, python_image
+):
+    """The build job reports the failure; the ingest job passes it on without running."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    root = tmp_path / "repo"
+    for part in ("challenges", "submissions"):
+        shutil.copytree(ROOT / part, root / part)
+    shutil.copy(ROOT / "teams.yaml", root / "teams.yaml")
+    dockerfile = root / "submissions/breast-cancer/hubot/model/Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "RUN exit 7\n")
+    plan, built, staged, ingested = (tmp_path / n for n in ("plan", "built", "staged", "ingested"))
+    item = "breast-cancer/hubot/small-logreg"
+    common = ["--root", str(root), "--plan", str(plan), "--item", item]
+    manifest = root / "submissions/breast-cancer/hubot/small-logreg.yaml"
+    assert main(["pr", "prepare", "--root", str(root), "--out", str(plan), str(manifest)]) == 0
+    assert main(["pr", "build", *common, "--out", str(built)]) == 0
+    summary = json.loads((built / "build.json").read_text())
+    assert summary["status"] == "failed"
+    assert summary["message"].startswith("the Dockerfile failed to build (")
+    assert not (built / "image.tar").exists()
+    identity, recipient = keygen()
+    monkeypatch.setenv("INGEST_RECIPIENT", recipient)
+    assert main(["pr", "stage", *common, "--out", str(staged)]) == 0
+    monkeypatch.setenv("INGEST_KEY", identity)
+    args = ["--staged", str(staged), "--built", str(built), "--out", str(ingested)]
+    assert main(["pr", "ingest", *common, *args]) == 0
+    ingest_summary = json.loads((ingested / "ingest.json").read_text())
+    assert (ingest_summary["status"], ingest_summary["message"]) == ("failed", summary["message"])

@@ -145,6 +145,20 @@ def test_evaluate_separates_ingest_from_truth_and_tokens():
     assert upload["with"]["path"] == "staged/inputs.tar.age"
 
 
+def test_evaluate_builds_participant_images_where_no_secret_is():
+    """A Dockerfile's RUN steps are participant code outside the sandbox's controls."""
+    jobs = load(ROOT / ".github/workflows/evaluate.yml")["jobs"]
+    build = yaml.safe_dump(jobs["build"])
+    assert "pr build" in build and "secrets." not in build and "environment" not in jobs["build"]
+    assert jobs["build"]["permissions"] == {"contents": "read"}
+    assert "GITHUB_TOKEN" not in build and "github.token" not in build
+    for name, job in jobs.items():
+        if name != "build":
+            assert "pr build" not in yaml.safe_dump(job), name
+    assert "build" in jobs["ingest"]["needs"]
+    assert "--built built" in yaml.safe_dump(jobs["ingest"])
+
+
 def test_only_record_and_report_hold_write_grants():
     jobs = load(ROOT / ".github/workflows/evaluate.yml")["jobs"]
     writers = {

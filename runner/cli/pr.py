@@ -44,7 +44,7 @@ def _matrix(items) -> str:
 
 @click.group()
 def pr() -> None:
-    """Steps of the pull-request workflows (prepare, stage, ingest, score, record, report)."""
+    """Steps of the pull-request workflows: prepare, build, stage, ingest, score, record, report."""
 
 
 @pr.command()
@@ -106,6 +106,22 @@ def _annotations(items):
 @click.option("--plan", "plan_dir", type=DIR, required=True)
 @click.option("--item", required=True, help="challenge/participant/name of a ready item.")
 @click.option("--out", type=DIR, required=True)
+def build(root, plan_dir, item, out) -> int:
+    """Build a build: submission's image and save it (a job with no secrets runs this)."""
+    from runner.github import stages
+    from runner.github.prepare import read_plan
+
+    found = stages.find_item(read_plan(plan_dir), item)
+    summary = stages.build(plan_dir, found, root.absolute(), out)
+    click.echo(f"build {item}: {summary['status']}")
+    return 0
+
+
+@pr.command()
+@root_option
+@click.option("--plan", "plan_dir", type=DIR, required=True)
+@click.option("--item", required=True, help="challenge/participant/name of a ready item.")
+@click.option("--out", type=DIR, required=True)
 @click.option("--recipient-env", default="INGEST_RECIPIENT", show_default=True)
 def stage(root, plan_dir, item, out, recipient_env) -> int:
     """Encrypt the hidden inputs (never the truth) to the ingest key, for the ingest job."""
@@ -132,15 +148,15 @@ def stage(root, plan_dir, item, out, recipient_env) -> int:
 @click.option("--staged", type=DIR, required=True, help="The stage job's output.")
 @click.option("--out", type=DIR, required=True)
 @click.option("--key-env", default="INGEST_KEY", show_default=True)
-def ingest(root, plan_dir, item, staged, out, key_env) -> int:
+@click.option("--built", type=DIR, default=None, help="The build job's output (build: kinds).")
+def ingest(root, plan_dir, item, staged, out, key_env, built) -> int:
     """Run a container submission in the sandbox on the staged inputs."""
     from runner.github import stages
     from runner.github.prepare import read_plan
 
     found = stages.find_item(read_plan(plan_dir), item)
-    summary = stages.ingest(
-        plan_dir, found, root.absolute(), staged, out, stages.secret_env(os.environ, key_env)
-    )
+    identity = stages.secret_env(os.environ, key_env)
+    summary = stages.ingest(plan_dir, found, root.absolute(), staged, out, identity, built)
     click.echo(f"ingest {item}: {summary['status']}")
     return 0
 

@@ -34,6 +34,8 @@ from runner.github.prepare import Item, Plan
 INPUTS_FILE = "inputs.tar.age"
 PREDICTIONS_FILE = "predictions.csv.age"
 INGEST_FILE = "ingest.json"
+BUILD_FILE = "build.json"
+IMAGE_FILE = "image.tar"
 
 
 def secret_env(env: Mapping[str, str], name: str) -> str:
@@ -121,8 +123,65 @@ def stage(
     return stage_inputs(hidden.inputs, out, recipient)
 
 
-def ingest(plan_dir: Path, item: Item, root: Path, staged: Path, out: Path, identity: str) -> dict:
-    """Run the submission on the staged inputs; write encrypted predictions and a summary."""
+def build(plan_dir: Path, item: Item, root: Path, out: Path) -> dict:
+    """Build a ``build:`` submission's image and save it for the ingest job.
+
+    This job holds no secret: the build runs participant code (RUN steps, as root, with
+    the builder's defaults), so it must not share a machine with a key. The summary says
+    whether the build failed (the participant's fault) without running anything else.
+    """
+    from runner.images import BuildFailed, ImageRejected, resolve_image, save_image
+
+    challenge, submission = load_item(plan_dir, item, root)
+    out.mkdir(parents=True, exist_ok=True)
+    summary: dict = {"status": "ok"}
+    if submission.kind != "build":
+        summary = {
+            "status": "skipped",
+            "message": f"a {submission.kind} submission: nothing to build",
+        }
+    else:
+        try:
+            image = resolve_image(submission, challenge.container)
+            save_image(image, out / IMAGE_FILE)
+        except BuildFailed as err:
+            summary = {"status": "failed", "message": err.message, "detail": err.detail or ""}
+        except ImageRejected as err:
+            summary = {"status": "invalid", "message": err.message, "detail": err.detail or ""}
+    (out / BUILD_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary
+
+
+def _built_image(built: Path | None, challenge, submission):
+    """(ImageRef or None, Ingested or None): the build job's image, or why there is none."""
+    from runner.images import ImageRejected, load_image
+    from runner.pipeline import Ingested
+
+    if built is None or submission.kind != "build":
+        return None, None
+    summary = json.loads((built / BUILD_FILE).read_text(encoding="utf-8"))
+    if summary["status"] != "ok":
+        return None, Ingested(summary["status"], summary["message"], summary.get("detail", ""))
+    try:
+        return load_image(built / IMAGE_FILE, challenge.container), None
+    except ImageRejected as err:
+        return None, Ingested("invalid", err.message, err.detail or "")
+
+
+def ingest(
+    plan_dir: Path,
+    item: Item,
+    root: Path,
+    staged: Path,
+    out: Path,
+    identity: str,
+    built: Path | None = None,
+) -> dict:
+    """Run the submission on the staged inputs; write encrypted predictions and a summary.
+
+    ``built`` is the build job's output for ``build:`` submissions (CI never builds here);
+    without it the image is pulled or built in this job (local use).
+    """
     from runner.pipeline import ingest as run_ingest
 
     challenge, submission = load_item(plan_dir, item, root)
@@ -138,7 +197,8 @@ def ingest(plan_dir: Path, item: Item, root: Path, staged: Path, out: Path, iden
         work = Path(tmp)
         inputs = unstage_inputs(staged / INPUTS_FILE, work, identity)
         (work / "run").mkdir()
-        got = run_ingest(challenge, submission, inputs, work / "run")
+        image, refused = _built_image(built, challenge, submission)
+        got = refused or run_ingest(challenge, submission, inputs, work / "run", image=image)
         summary = {
             "status": got.status,
             "message": got.message,
