@@ -21,6 +21,7 @@ offline (no registry here), so only its failure message is.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import math
 import socket
@@ -270,7 +271,9 @@ def _built(client, submission: Submission, limits: ContainerSpec, say: Progress)
     try:
         return _check(client, image, tag, None, limits)
     except ImageRejected:
-        client.images.remove(image.id, force=True)  # ours: never keep a refused build
+        # The refusal is what matters; a build we could not remove is only disk.
+        with contextlib.suppress(*ENGINE_ERRORS):
+            client.images.remove(image.id, force=True)  # ours: never keep a refused build
         raise
 
 

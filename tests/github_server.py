@@ -159,6 +159,7 @@ class ServerState:
     labels: dict[int, list[str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)  # HTTP codes to answer next GETs with
+    truncate_trees: bool = False  # answer tree listings as GitHub does past its size limit
     next_id: int = 9000
 
     def add_comment(self, number: int, body: str, user: dict) -> dict:
@@ -412,8 +413,8 @@ class _Api:
         return {
             "sha": obj,
             "url": f"{self.repo_url()}/git/trees/{obj}",
-            "tree": entries,
-            "truncated": False,
+            "tree": entries[:1] if self.state.truncate_trees else entries,
+            "truncated": self.state.truncate_trees,
         }
 
     def blob(self, user: dict, body: object, sha: str) -> dict:

@@ -51,3 +51,11 @@ def test_file_at_reads_by_ref(api):
         api.base,
         api.head,
     ]
+
+
+def test_a_truncated_tree_is_refused_not_taken_as_complete(api):
+    client = client_for(api)
+    assert set(client.tree(api.head)) == {"submissions", "teams.yaml"}
+    api.state.truncate_trees = True
+    with pytest.raises(GitHubError, match=r"the tree \w+ is too large to list through the API"):
+        client.tree(api.head)

@@ -112,6 +112,9 @@ class GitHubClient:
 
         def fetch() -> dict[str, TreeEntry]:
             tree = self.repo.get_git_tree(sha)
+            if tree.raw_data.get("truncated"):
+                # A partial listing would make files look absent: refuse rather than guess.
+                raise GitHubError(f"the tree {sha} is too large to list through the API")
             return {e.path: TreeEntry(e.path, e.mode, e.type, e.sha, e.size) for e in tree.tree}
 
         return self._call(f"tree {sha}", fetch)
