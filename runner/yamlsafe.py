@@ -129,13 +129,17 @@ class _Builder:
         return value
 
 
-def parse_yaml(raw: bytes) -> Document:
-    """Parse untrusted YAML bytes into a ``Document``; raise ``YamlError`` if unsafe."""
-    if len(raw) > MAX_BYTES:
+def _check_size(size: int) -> None:
+    if size > MAX_BYTES:
         raise YamlError(
-            f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} (64 KiB). "
+            f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (64 KiB). "
             "Keep manifests small: put data in a file beside them."
         )
+
+
+def parse_yaml(raw: bytes) -> Document:
+    """Parse untrusted YAML bytes into a ``Document``; raise ``YamlError`` if unsafe."""
+    _check_size(len(raw))
     text = _decode(raw)
     if not text.strip():
         raise YamlError("file is empty; it must contain a YAML mapping")
@@ -187,14 +191,13 @@ def _decode(raw: bytes) -> str:
         ) from None
 
 
-def read_yaml(path: Path) -> Document:
-    """Read and parse a YAML file, refusing symlinks and oversized files before reading."""
+def read_yaml(path: Path) -> tuple[bytes, Document]:
+    """Read and parse a YAML file (its bytes too, to hash them), refusing symlinks, other
+    non-files and oversized files before reading."""
     if path.is_symlink():
         raise YamlError("is a symbolic link; commit the file itself")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise YamlError(
-            f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (64 KiB). "
-            "Keep manifests small: put data in a file beside them."
-        )
-    return parse_yaml(path.read_bytes())
+    if not path.is_file():
+        raise YamlError("does not exist or is not a file")
+    _check_size(path.stat().st_size)
+    raw = path.read_bytes()
+    return raw, parse_yaml(raw)

@@ -14,13 +14,15 @@ from runner import models
 from runner.loader.challenge import check_challenge_doc, parse_time
 from runner.loader.problems import Collector, Problem, ValidationFailed, json_path
 from runner.loader.submission import build_teams, check_submission_doc
-from runner.yamlsafe import MAX_BYTES, Document, YamlError, parse_yaml
+from runner.yamlsafe import Document, YamlError, read_yaml
 
 __all__ = [
     "Problem",
     "Repo",
     "ValidationFailed",
-    "check_file",
+    "check_challenge",
+    "check_submission",
+    "check_teams",
     "json_path",
     "load_challenge",
     "load_repo",
@@ -52,17 +54,7 @@ def _display(path: Path, root: Path | None) -> str:
 def _read(path: Path, out: Collector) -> tuple[bytes, Document] | None:
     """Read a YAML file safely; on failure add the problem and return None."""
     try:
-        if path.is_symlink():
-            raise YamlError("is a symbolic link; commit the file itself")
-        if not path.is_file():
-            raise YamlError("does not exist or is not a file")
-        if path.stat().st_size > MAX_BYTES:
-            raise YamlError(
-                f"file is {path.stat().st_size:,} bytes; the limit is {MAX_BYTES:,} (64 KiB). "
-                "Keep manifests small: put data in a file beside them."
-            )
-        raw = path.read_bytes()
-        doc = parse_yaml(raw)
+        raw, doc = read_yaml(path)
     except YamlError as err:
         out.add_yaml_error(err)
         return None
