@@ -9,16 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_data import make_challenge
 
 from runner.cli import main
 from runner.data import decrypt_text, encrypt_text, open_hidden
-from runner.models import (
-    Challenge,
-    HiddenDataSpec,
-    MetricSpec,
-    PredictionColumn,
-    PredictionsSpec,
-)
 
 
 def make_tree(root: Path) -> Path:
@@ -26,20 +20,6 @@ def make_tree(root: Path) -> Path:
     (root / "inputs" / "test.csv").write_text("id,x\n1,0.5\n")
     (root / "truth.csv").write_text("id,y,split\n1,1,public\n")
     return root
-
-
-def challenge_from_snippet(root: Path, snippet: dict) -> Challenge:
-    return Challenge(
-        id="demo",
-        title="Demo",
-        summary="A demo.",
-        root=root,
-        maintainers=("octocat",),
-        predictions=PredictionsSpec(id_column="id", columns=(PredictionColumn("y", "label"),)),
-        metrics=(MetricSpec("accuracy"),),
-        phases=(),
-        hidden=HiddenDataSpec(**snippet),
-    )
 
 
 def test_data_is_listed_in_help(capsys):
@@ -114,7 +94,7 @@ def test_pack_prints_sha_and_a_snippet_that_works(tmp_path, capsys):
     assert progress[0] == f"packing 2 files (33 B) from {source}"
     assert re.fullmatch(r"compressed to \d+ B; encrypting to 1 recipient\(s\)", progress[1])
     assert progress[2] == f"wrote {out_file} ({out_file.stat().st_size} B)"
-    challenge = challenge_from_snippet(root, snippet)
+    challenge = make_challenge(root, **snippet)
     data = open_hidden(
         challenge, cache_dir=tmp_path / "cache", env={"CHALLENGE_KEY": key.read_text()}
     )
@@ -133,7 +113,7 @@ def test_pack_with_several_recipients_and_key_env(tmp_path, capsys):
     assert "  key_env: BC_KEY\n" in out
     sha = out.splitlines()[0].removeprefix("sha256: ")
     snippet = {"source": "h.age", "sha256": sha, "key_env": "BC_KEY"}
-    challenge = challenge_from_snippet(tmp_path, snippet)
+    challenge = make_challenge(tmp_path, **snippet)
     for name in ("a", "b"):
         env = {"BC_KEY": (tmp_path / name).read_text()}
         assert open_hidden(challenge, cache_dir=tmp_path / f"cache-{name}", env=env).sha256 == sha
