@@ -173,7 +173,8 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
         cache_dir=options.cache_dir,
         env=options.env,
     )
-    key = cache_key(challenge.sha256, hidden.sha256, artifact_sha256(submission), __version__)
+    artifact = artifact_sha256(submission)  # hashes the predictions file or build context
+    key = cache_key(challenge.sha256, hidden.sha256, artifact, __version__)
     cached = None if options.force else find_cached(existing, key)
     if cached is not None:
         _say(options, f"{label}: unchanged since evaluation {cached.evaluation_id}; not run again")
@@ -190,7 +191,7 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
             progress=(lambda m: _say(options, f"{label}: {m}")),
         )
         timings |= got.timings
-        result = build_result(challenge, submission, hidden, got, key, now, options)
+        result = build_result(challenge, submission, hidden, got, artifact, now, options)
     result = as_reevaluation(challenge, result, existing)
     timings["total"] = time.monotonic() - started
     result = replace(result, timings={k: round(v, 3) for k, v in timings.items()})
@@ -243,12 +244,13 @@ def _check_limits(challenge, phase, existing, submission: Submission, now: datet
         raise LimitReached(status.message)
 
 
-def build_result(challenge, submission, hidden, got: Ingested, key, now, options) -> Result:
+def build_result(challenge, submission, hidden, got: Ingested, artifact, now, options) -> Result:
     """The record of an evaluation from what ingest produced (scoring it when it is "ok").
 
-    Private scores are still in clear here: pass it through ``seal_for_storage``.
+    ``artifact`` is ``artifact_sha256(submission)``, computed once by the caller. Private
+    scores are still in clear here: pass the result through ``seal_for_storage``.
     """
-    from runner.records import new_evaluation_id
+    from runner.records import cache_key, new_evaluation_id
 
     status, message, detail, scores, ladder = got.status, got.message, got.detail, {}, None
     predictions_sha = None
@@ -276,7 +278,7 @@ def build_result(challenge, submission, hidden, got: Ingested, key, now, options
         scores=scores,
         ladder=ladder,
         baseline=submission.baseline,
-        cache_key=key,
+        cache_key=cache_key(challenge.sha256, hidden.sha256, artifact, __version__),
         provenance=Provenance(
             runner_version=__version__,
             challenge_sha256=challenge.sha256,
@@ -284,7 +286,7 @@ def build_result(challenge, submission, hidden, got: Ingested, key, now, options
             manifest_sha256=submission.sha256,
             image_digest=got.image_digest,
             predictions_sha256=predictions_sha,
-            artifact_sha256=artifact_sha256(submission),
+            artifact_sha256=artifact,
             commit=options.context.commit,
             pull_request=options.context.pull_request,
             run_url=options.context.run_url,

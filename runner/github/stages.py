@@ -226,10 +226,10 @@ def score(
     now: datetime | None = None,
 ) -> Path:
     """Score one item and write its record under ``out`` (a results folder)."""
-    from runner import __version__, pipeline
+    from runner import pipeline
     from runner.data import decrypt_text, open_hidden
     from runner.pipeline import Context, Ingested, Options, artifact_sha256
-    from runner.records import cache_key, write_result
+    from runner.records import write_result
 
     now = now or datetime.now(UTC)
     challenge, submission = load_item(plan_dir, item, root)
@@ -243,7 +243,6 @@ def score(
         user_id=event.author_id if event else None,
     )
     options = Options(results_dir=out, env=env, now=now, context=context)
-    key = cache_key(challenge.sha256, hidden.sha256, artifact_sha256(submission), __version__)
     # Decrypted predictions of a container run exist only inside this temp dir.
     with tempfile.TemporaryDirectory(prefix="cr-score-", dir=env.get("RUNNER_TEMP")) as tmp:
         if submission.kind == "predictions":
@@ -252,9 +251,9 @@ def score(
             got = _read_ingested(ingested, identity, Path(tmp))
             if got.detail and identity:
                 got = replace(got, detail=decrypt_text(got.detail, identity))
-        # The pipeline's own builder and sealing, so a CI record equals a local one. They
-        # are private there; the lead is asked to make them public.
-        result = pipeline.build_result(challenge, submission, hidden, got, key, now, options)
+        # The pipeline's own builder and sealing, so a CI record equals a local one.
+        artifact = artifact_sha256(submission)
+        result = pipeline.build_result(challenge, submission, hidden, got, artifact, now, options)
     return write_result(out, pipeline.seal_for_storage(challenge, result, now))
 
 
