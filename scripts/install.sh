@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything challenge-runner's tests need on a fresh Debian/Ubuntu machine:
 # system packages (busybox-static and debootstrap build the offline test images, chromium
-# runs the browser tests), the Python package with its dev extra, and the test images.
+# runs the browser tests), the Python package with its locked dev dependencies, and the
+# test images.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,19 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-echo "==> installing challenge-runner with its dev extra"
-python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
+# Dependencies come from the hash-pinned lock (regenerate: bash scripts/lock.sh), installed
+# with uv (itself pinned by hash, installed with pip), then the package alone, editable.
+echo "==> installing the locked dependencies (requirements/dev.lock) and challenge-runner"
+python=$(python3 -c 'import sys; print(sys.executable)')
+pip=(python3 -m pip install -q --disable-pip-version-check)
+if "${pip[@]}" --require-hashes -r requirements/uv.lock && python3 -m uv --version >/dev/null; then
+  python3 -m uv pip install -q --python "$python" --require-hashes -r requirements/dev.lock
+  python3 -m uv pip install -q --python "$python" --no-deps -e .
+else
+  echo "    (uv unavailable here: installing with pip, slower)"
+  "${pip[@]}" --require-hashes -r requirements/dev.lock
+  "${pip[@]}" --no-deps -e .
+fi
 
 if docker info >/dev/null 2>&1; then
   echo "==> building the offline test images"

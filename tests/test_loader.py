@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -353,9 +354,12 @@ def test_validate_given_paths(repo: Path, capsys) -> None:
 def test_a_very_deep_file_is_refused_not_crashed(repo: Path) -> None:
     """30,000 levels in 60 KB overflowed the C parser's stack before the depth check."""
     write(repo, MANIFEST, "a: " + "[" * 30000 + "]" * 30000 + "\n")
-    assert problems(repo) == [
-        f"{MANIFEST}:1:35: nested more than 32 levels deep; flatten the structure"
-    ]
+    # Our depth check refuses it at level 33 (1:35); PyYAML >= 6.0.4 may refuse it first with
+    # its own "exceeded maximum nesting depth". Either way: one problem naming the file's
+    # first line, about nesting, and no crash.
+    [problem] = problems(repo)
+    assert problem.startswith(f"{MANIFEST}:1:"), problem
+    assert re.search(r"nested more than 32 levels deep|maximum nesting depth", problem), problem
 
 
 def test_integers_must_be_written_as_integers(repo: Path) -> None:
