@@ -250,3 +250,56 @@ def test_arrow_numpy_helpers_match_pyarrow_on_slices_nulls_and_chunks() -> None:
     assert text_scalar("x").equals(pa.scalar("x"))
     labels = label_values(pa.chunked_array([["b", "a"], ["b", ""]]))
     assert labels.tolist() == ["b", "a", "b", ""] and labels.dtype == object
+
+
+# --- the truth's id index (hash join) ------------------------------------------------------------
+
+
+def _index_ids() -> list[str]:
+    ids = ["", "a", "é", "x" * 7, "y" * 8, "z" * 9, "1", "01", "1.0", "naïve-ünïcode-id-" * 3]
+    return ids + [f"row-{i}" for i in range(500)]
+
+
+def test_the_id_index_locates_a_shuffled_permutation_exactly() -> None:
+    from runner.predictions import IdIndex
+
+    ids = _index_ids()
+    index = IdIndex.build(text_array(ids))
+    order = np.random.default_rng(1).permutation(len(ids))
+    located = index.locate(text_array([ids[i] for i in order]))
+    assert located.tolist() == order.tolist()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda ids: [*ids[:-1], "row-9999"],  # an unknown id
+        lambda ids: [*ids[:-1], ids[0]],  # a repeated id, one missing
+        lambda ids: ids[:-1],  # one missing
+        lambda ids: [*ids[:-1], "a" * 300],  # too long to hash: the exact path decides
+    ],
+)
+def test_the_id_index_gives_up_on_anything_but_a_permutation(change) -> None:
+    from runner.predictions import IdIndex
+
+    ids = _index_ids()
+    assert IdIndex.build(text_array(ids)).locate(text_array(change(ids))) is None
+
+
+def test_a_hash_collision_falls_back_to_the_exact_path(tmp_path: Path, monkeypatch) -> None:
+    from runner.predictions import IdIndex, index
+
+    truth = text_array(["1", "2", "3", "4"])
+    monkeypatch.setattr(index, "hash_ids", lambda ids: np.zeros(len(ids), np.uint64))
+    built = IdIndex.build(truth)
+    assert built.locate(text_array(["2", "1", "4", "3"])) is None  # every hash collides
+    path = _write(tmp_path, b"id,p\n2,0.2\n1,0.1\n4,0.4\n3,0.3\n")
+    predictions = read_predictions(path, PROBA, built)
+    assert predictions.ids.to_pylist() == ["1", "2", "3", "4"]
+    assert predictions.columns["p"].tolist() == [0.1, 0.2, 0.3, 0.4]
+    with pytest.raises(PredictionsError) as caught:
+        read_predictions(_write(tmp_path, b"id,p\n2,0.2\n1,0.1\n4,0.4\n5,0.3\n"), PROBA, built)
+    assert caught.value.message == (
+        "1 id(s) are not in the test set: line 5 (id '5'); predict exactly the ids of the test "
+        "inputs"
+    )
