@@ -12,6 +12,11 @@ spaces, the text is cut to a bound, ``& < > "`` become entities, every other ASC
 punctuation character is backslash-escaped (CommonMark makes any escaped punctuation
 literal), and a zero-width joiner follows ``@`` and ``#`` and breaks ``://`` and ``www.`` so
 mentions, references and autolinks never form. The result reads the same to a person.
+
+``visible`` is the character filter alone; the site applies it to every participant string
+it prints (Jinja2's ``finalize`` and ``runner.site.fmt.text``), so the site and the comment
+drop the same characters: bidi controls (U+202A-202E, U+2066-2069, marks), zero-width and
+other format characters (Unicode category Cf), controls, surrogates and private-use ones.
 """
 
 from __future__ import annotations
@@ -27,17 +32,19 @@ _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
 _AUTOLINK = re.compile(r"(://|www\.)", re.IGNORECASE)
 
 
+def _hidden(ch: str) -> bool:
+    return ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co")
+
+
+def visible(text: str, keep: str = "\n\t") -> str:
+    """``text`` without the characters a reader cannot see (``keep`` excepted)."""
+    return "".join(ch for ch in str(text) if ch in keep or not _hidden(ch))
+
+
 def clean(text: str, max_len: int = DEFAULT_MAX) -> str:
     """Drop control/format characters, fold whitespace to single spaces, cut to ``max_len``."""
-    chars = []
-    for ch in str(text):
-        if ch in "\r\n\t":
-            chars.append(" ")
-        elif ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"):
-            continue
-        else:
-            chars.append(ch)
-    folded = " ".join("".join(chars).split())
+    spaced = str(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    folded = " ".join(visible(spaced, keep="").split())
     return folded if len(folded) <= max_len else folded[: max_len - 1].rstrip() + "…"
 
 

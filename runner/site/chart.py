@@ -11,7 +11,9 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from runner.site import fmt
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 44
@@ -110,14 +112,14 @@ def score_chart(
 
 def _frame(metric: str, higher_is_better: bool, n: int, noun: str) -> str:
     direction = "higher is better" if higher_is_better else "lower is better"
-    label = escape(f"{metric} of {n} {noun} over time ({direction})")
+    label = fmt.text(f"{metric} of {n} {noun} over time ({direction})")
     return (
         f'<svg class="cr-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}"'
         f' xmlns="http://www.w3.org/2000/svg"><title>{label}</title>'
         f'<rect class="cr-plot" x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}"'
         f' height="{HEIGHT - TOP - BOTTOM}"/>'
         f'<text class="cr-axis-label" x="12" y="{TOP + 4}" transform="rotate(-90 12 {TOP + 4})"'
-        f' text-anchor="end">{escape(metric)}</text>'
+        f' text-anchor="end">{fmt.text(metric)}</text>'
     )
 
 

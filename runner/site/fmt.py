@@ -13,9 +13,24 @@ from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
 
+from runner.github.escape import visible
 from runner.models import Score
 
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def text(value: object) -> Markup:
+    """HTML for a string shown as text: invisible characters dropped (the same ones the PR
+    comment drops, ``runner.github.escape.visible``), then escaped."""
+    return escape(visible(str(value)))
+
+
+def shown(value: object) -> object:
+    """Jinja2's ``finalize``: every printed string loses its invisible characters (a Markup
+    value too: they are never part of markup, so dropping them cannot form any)."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))  # noqa: S704 -- already escaped; only removes characters
+    return visible(value) if isinstance(value, str) else value
 
 
 def score_text(value: float | None, precision: int) -> str:
@@ -64,8 +79,8 @@ def link(url: str | None, text: str | None = None) -> Markup:
         return Markup("")
     label = text if text is not None else url
     if re.fullmatch(r"https://[^\s<>\"'`]+", url):
-        return Markup('<a href="{}" rel="nofollow noopener">{}</a>').format(url, label)
-    return escape(label if text is None else f"{label}: {url}")
+        return Markup('<a href="{}" rel="nofollow noopener">{}</a>').format(url, visible(label))
+    return escape(visible(label if text is None else f"{label}: {url}"))
 
 
 def segment(name: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from runner.models import Phase
 from runner.site import fmt
@@ -106,8 +106,8 @@ def challenge_page(
     md = [
         # No table of contents column: the leaderboards need the width.
         f"---\ntitle: {_yaml_str(ch.title)}\nhide: [toc]\n---\n",
-        f"# {escape(ch.title)}\n",
-        f"{escape(ch.summary)}\n",
+        f"# {fmt.text(ch.title)}\n",
+        f"{fmt.text(ch.summary)}\n",
         slot("status"),
         "\n## Overview\n",
         readme_markdown(ch.root / "README.md"),
@@ -164,7 +164,7 @@ def _status_fragment(data: ChallengeData, now: datetime) -> str:
     status = challenge_status(data.challenge, now)
     return (
         f'<p class="cr-status-line"><span class="cr-state cr-state-{status.state}">'
-        f"{status.state}</span> {escape(status.text)} · built {fmt.date_text(now)}</p>"
+        f"{status.state}</span> {fmt.text(status.text)} · built {fmt.date_text(now)}</p>"
     )
 
 

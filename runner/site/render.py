@@ -18,6 +18,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=False,
+        finalize=fmt.shown,  # bidi and zero-width characters never reach a page
     )
     env.filters["link"] = fmt.link
     return env

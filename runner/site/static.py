@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from runner.models import Result, Submission
 from runner.reveal import reveal_time
@@ -64,7 +64,7 @@ class Shell:
         return cls(tuple(pieces[0::2]), tuple(names[m] for m in pieces[1::2]))
 
     def fill(self, title: str, body: str, url: str) -> str:
-        values = {"title": str(escape(title)), "body": body, "url": url}
+        values = {"title": str(fmt.text(title)), "body": body, "url": url}
         out = [self.parts[0]]
         for mark, part in zip(self.marks, self.parts[1:], strict=True):
             out.append(values[mark])
