@@ -18,6 +18,7 @@ from runner.cli import main
 from runner.data import keygen
 from runner.data.crypto import AGE_MAGIC
 from runner.errors import DataError
+from runner.evaluation import Built
 from runner.github.stages import stage_inputs, unstage_inputs
 from runner.records import load_results
 
@@ -132,7 +133,8 @@ def test_container_submission_through_split_jobs(tmp_path, monkeypatch, python_i
 
     built = tmp_path / "built"  # the build job: no key, no token
     assert main(["pr", "build", *common, "--out", str(built)]) == 0
-    assert json.loads((built / "build.json").read_text()) == {"status": "ok"}
+    built_step = Built.read(built / "build.json")
+    assert (built_step.status, built_step.message, built_step.detail) == ("ok", "", "")
     assert (built / "image.tar").stat().st_size > 0
 
     monkeypatch.setenv("INGEST_KEY", ingest_identity)
@@ -141,6 +143,8 @@ def test_container_submission_through_split_jobs(tmp_path, monkeypatch, python_i
     monkeypatch.delenv("INGEST_KEY")
     summary = json.loads((ingested / "ingest.json").read_text())
     assert summary["status"] == "ok", summary
+    assert summary["predictions"] is None  # the file crosses jobs encrypted, never its path
+    assert set(summary["timings"]) == {"image", "run"}
     assert sorted(p.name for p in ingested.iterdir()) == ["ingest.json", "predictions.csv.age"]
     assert (ingested / "predictions.csv.age").read_bytes().startswith(AGE_MAGIC)
 
@@ -151,6 +155,8 @@ def test_container_submission_through_split_jobs(tmp_path, monkeypatch, python_i
     assert (result.participant, result.status) == ("hubot", "scored")
     assert result.scores["public"]["roc_auc"].value > 0.9
     assert result.provenance.image_digest
+    assert set(result.timings) == {"data", "image", "run", "score", "total"}  # ingest's reach CI
+    assert all(v == round(v) for v in result.timings.values())  # whole seconds only
 
 
 @pytest.mark.docker

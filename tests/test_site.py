@@ -499,8 +499,8 @@ def test_phases_started_come_first_latest_first_then_upcoming():
 
 def test_submission_page_gives_the_real_reveal_time(tmp_path):
     """Open-phase private scores wait for the final (private) phase's reveal, not open's end."""
+    from runner.evaluation import Options, evaluate
     from runner.loader import load_repo
-    from runner.pipeline import Options, evaluate
 
     root = tmp_path / "repo"
     root.mkdir()

@@ -75,9 +75,9 @@ def evaluate(
 
     Exit 0 when the submission was scored, 1 when it was not (the record says why).
     """
+    from runner.evaluation import Options
+    from runner.evaluation import evaluate as run_evaluation
     from runner.loader import load_repo, load_submission
-    from runner.pipeline import Options
-    from runner.pipeline import evaluate as run_evaluation
     from runner.records import result_to_dict
 
     root = root.absolute()

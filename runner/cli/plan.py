@@ -37,13 +37,11 @@ def changed_paths(root: Path, ref: str) -> list[str]:
 def is_current(submission, challenge, results) -> bool:
     """Whether a non-error record has the cache key `run` would compute now.
 
-    The same key as ``runner.pipeline.evaluate``: challenge, hidden data, the submitted
+    The same key as ``runner.evaluation.prepare``: challenge, hidden data, the submitted
     artifact (predictions file, image or build context, with the manifest) and runner
     version. Without the data (plan runs without it), the declared sha256 stands for it.
     """
-    from runner import __version__
-    from runner.pipeline import artifact_sha256
-    from runner.records import cache_key
+    from runner.evaluation import artifact_sha256, evaluation_key
 
     artifact = artifact_sha256(submission)
     for r in results:
@@ -54,7 +52,7 @@ def is_current(submission, challenge, results) -> bool:
         ) or r.status == "error":
             continue
         data = challenge.hidden.sha256 or r.provenance.data_sha256
-        if r.cache_key == cache_key(challenge.sha256, data, artifact, __version__):
+        if r.cache_key == evaluation_key(challenge, data, artifact):
             return True
     return False
 

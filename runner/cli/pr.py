@@ -112,8 +112,8 @@ def build(root, plan_dir, item, out) -> int:
     from runner.github.prepare import read_plan
 
     found = stages.find_item(read_plan(plan_dir), item)
-    summary = stages.build(plan_dir, found, root.absolute(), out)
-    click.echo(f"build {item}: {summary['status']}")
+    built = stages.build(plan_dir, found, root.absolute(), out)
+    click.echo(f"build {item}: {built.status}")
     return 0
 
 
@@ -156,8 +156,8 @@ def ingest(root, plan_dir, item, staged, out, key_env, built) -> int:
 
     found = stages.find_item(read_plan(plan_dir), item)
     identity = stages.secret_env(os.environ, key_env)
-    summary = stages.ingest(plan_dir, found, root.absolute(), staged, out, identity, built)
-    click.echo(f"ingest {item}: {summary['status']}")
+    got = stages.ingest(plan_dir, found, root.absolute(), staged, out, identity, built)
+    click.echo(f"ingest {item}: {got.status}")
     return 0
 
 
@@ -250,10 +250,10 @@ def smoke(root: Path, plan_dir: Path) -> int:
     """
     import tempfile
 
+    from runner.evaluation import build, ingest
     from runner.github.escape import workflow_data
     from runner.github.prepare import read_plan
     from runner.github.stages import load_item
-    from runner.pipeline import ingest as run_ingest
 
     failed = 0
     for item in read_plan(plan_dir).ready:
@@ -265,7 +265,8 @@ def smoke(root: Path, plan_dir: Path) -> int:
             click.echo(f"{item.key}: no public sample inputs ({inputs.name}/); smoke run skipped")
             continue
         with tempfile.TemporaryDirectory(prefix="cr-smoke-") as work:
-            got = run_ingest(challenge, submission, inputs, Path(work))
+            built, image = build(challenge, submission)
+            got = ingest(challenge, submission, inputs, Path(work), built=built, image=image)
         if got.status != "ok":
             failed += 1
             message = workflow_data(f"{item.key}: {got.status}: {got.message}")

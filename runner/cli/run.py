@@ -33,7 +33,7 @@ def run(root, results_dir, output, only, no_site, force, unsafe) -> int:
 
     Exit 0 when every valid submission has a record and the site built; 1 otherwise.
     """
-    from runner.jobs import run_all
+    from runner.evaluation import run_all
 
     root = root.absolute()
     report = run_all(

@@ -6,9 +6,9 @@ an encrypted archive for the repository, ``open_hidden`` gets a challenge's hidd
 protect private scores and maintainer detail inside result records.
 """
 
-from runner.data.archive import LAYOUT, MAX_BYTES, MAX_FILES, pack, tree_sha256
+from runner.data.archive import LAYOUT, MAX_BYTES, MAX_FILES, file_sha256, pack, tree_sha256
 from runner.data.crypto import decrypt_text, encrypt_text, ensure_demo_key, keygen
-from runner.data.hidden import CACHE_ENV, HiddenData, open_hidden
+from runner.data.hidden import CACHE_ENV, HiddenData, Identity, find_identity, open_hidden
 
 __all__ = [
     "CACHE_ENV",
@@ -16,9 +16,12 @@ __all__ = [
     "MAX_BYTES",
     "MAX_FILES",
     "HiddenData",
+    "Identity",
     "decrypt_text",
     "encrypt_text",
     "ensure_demo_key",
+    "file_sha256",
+    "find_identity",
     "keygen",
     "open_hidden",
     "pack",

@@ -186,18 +186,41 @@ def _decrypt(path: Path, spec: HiddenDataSpec, work: Path, options: _Options) ->
     return plain
 
 
+@dataclass(frozen=True)
+class Identity:
+    """An age identity and where it came from (for messages; never print ``secret``)."""
+
+    secret: str
+    source: str  # "environment variable X" or "demo key file PATH"
+    demo: Path | None = None  # the committed DEMO key file it was read from, if so
+
+
+def find_identity(spec: HiddenDataSpec, env: Mapping[str, str], root: Path) -> Identity | None:
+    """The challenge's age identity: the ``key_env`` variable, else the committed DEMO key
+    file (relative to the challenge folder ``root``); None when there is neither.
+
+    The one place that decides which key opens a challenge's data (``open_hidden``, and the
+    CI jobs that decrypt what the ingest job sealed to the challenge).
+    """
+    if spec.key_env and env.get(spec.key_env):
+        return Identity(env[spec.key_env], f"environment variable {spec.key_env}")
+    if spec.demo_key_file is None:
+        return None
+    demo = spec.demo_key_file if spec.demo_key_file.is_absolute() else root / spec.demo_key_file
+    try:
+        return Identity(demo.read_text(encoding="utf-8"), f"demo key file {demo}", demo)
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"cannot read the demo key file: {err}", path=str(demo)) from err
+
+
 def _identity(path: Path, spec: HiddenDataSpec, options: _Options) -> tuple[str, str]:
     """The identity text and where it came from (for messages; never the secret itself)."""
-    if spec.key_env and options.env.get(spec.key_env):
-        return options.env[spec.key_env], f"environment variable {spec.key_env}"
-    if spec.demo_key_file is not None:
-        demo = spec.demo_key_file
-        demo = demo if demo.is_absolute() else options.root / demo
-        options.say(f"using the DEMO key {demo.name}: it is public, so this data is not secret")
-        try:
-            return demo.read_text(encoding="utf-8"), f"demo key file {demo}"
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataError(f"cannot read the demo key file: {err}", path=str(demo)) from err
+    found = find_identity(spec, options.env, options.root)
+    if found is not None:
+        if found.demo is not None:
+            name = found.demo.name
+            options.say(f"using the DEMO key {name}: it is public, so this data is not secret")
+        return found.secret, found.source
     if not spec.key_env:
         raise DataError(
             "the hidden data is age-encrypted but data.hidden.key_env is not set: add "

@@ -11,6 +11,10 @@ share a machine (DESIGN §3, invariant 2).
 ``record`` (holds a write token; runs no participant code): validates the records and copies
            them into ``results/``.
 
+These are the CI chain of ``runner.evaluation``'s steps: the same functions as the local
+``evaluate``, with step results written as artifacts (``Built`` -> ``build.json``,
+``Ingested`` -> ``ingest.json``) instead of kept in memory.
+
 Artifacts of a public repository are public: everything that crosses jobs from a run that
 saw hidden inputs is age-encrypted (binary age), never uploaded in clear. A predictions-file
 submission needs no ingest: its file is already public in the pull request.
@@ -18,18 +22,26 @@ submission needs no ingest: its file is already public in the pull request.
 
 from __future__ import annotations
 
-import json
 import os
 import tarfile
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from runner import evaluation
 from runner.data.crypto import decrypt_file, encrypt_stream, parse_identities, parse_recipients
 from runner.errors import ConfigError, DataError, RecordError
+from runner.evaluation import Built, Ingested
 from runner.github.prepare import Item, Plan
+from runner.models import Challenge, Submission
+from runner.records import write_result
+
+if TYPE_CHECKING:
+    from runner.images import ImageRef
 
 INPUTS_FILE = "inputs.tar.age"
 PREDICTIONS_FILE = "predictions.csv.age"
@@ -79,7 +91,7 @@ def unstage_inputs(archive: Path, work: Path, identity: str) -> Path:
     return work / "staged" / "inputs"
 
 
-def load_item(plan_dir: Path, item: Item, root: Path):
+def load_item(plan_dir: Path, item: Item, root: Path) -> tuple[Challenge, Submission]:
     """The challenge (from the base checkout) and the submission (from the plan's tree)."""
     from runner.loader import load_repo, load_submission
 
@@ -94,16 +106,12 @@ def load_item(plan_dir: Path, item: Item, root: Path):
     return repo.challenges[item.challenge], submission
 
 
-def challenge_identity(challenge, env: Mapping[str, str]) -> str:
-    """The challenge's age identity as ``open_hidden`` finds it: the ``key_env`` variable,
-    else the committed demo key file of an example challenge; '' when there is none."""
-    spec = challenge.hidden
-    if spec.key_env and env.get(spec.key_env):
-        return env[spec.key_env]
-    if spec.demo_key_file is None:
-        return ""
-    demo = spec.demo_key_file
-    return (demo if demo.is_absolute() else challenge.root / demo).read_text(encoding="utf-8")
+def challenge_identity(challenge: Challenge, env: Mapping[str, str]) -> str:
+    """The challenge's age identity as ``open_hidden`` finds it; '' when there is none."""
+    from runner.data import find_identity
+
+    found = find_identity(challenge.hidden, env, challenge.root)
+    return found.secret if found else ""
 
 
 def find_item(plan: Plan, key: str) -> Item:
@@ -123,49 +131,39 @@ def stage(
     return stage_inputs(hidden.inputs, out, recipient)
 
 
-def build(plan_dir: Path, item: Item, root: Path, out: Path) -> dict:
-    """Build a ``build:`` submission's image and save it for the ingest job.
+def build(plan_dir: Path, item: Item, root: Path, out: Path) -> Built:
+    """The build step (``evaluation.build``), its image saved for the ingest job.
 
     This job holds no secret: the build runs participant code (RUN steps, as root, with
-    the builder's defaults), so it must not share a machine with a key. The summary says
+    the builder's defaults), so it must not share a machine with a key. ``build.json`` says
     whether the build failed (the participant's fault) without running anything else.
     """
-    from runner.images import BuildFailed, ImageRejected, resolve_image, save_image
+    from runner.images import save_image
 
     challenge, submission = load_item(plan_dir, item, root)
     out.mkdir(parents=True, exist_ok=True)
-    summary: dict = {"status": "ok"}
-    if submission.kind != "build":
-        summary = {
-            "status": "skipped",
-            "message": f"a {submission.kind} submission: nothing to build",
-        }
-    else:
-        try:
-            image = resolve_image(submission, challenge.container)
-            save_image(image, out / IMAGE_FILE)
-        except BuildFailed as err:
-            summary = {"status": "failed", "message": err.message, "detail": err.detail or ""}
-        except ImageRejected as err:
-            summary = {"status": "invalid", "message": err.message, "detail": err.detail or ""}
-    (out / BUILD_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    return summary
+    built, image = evaluation.build(challenge, submission)
+    if image is not None:
+        save_image(image, out / IMAGE_FILE)
+    built.write(out / BUILD_FILE)
+    return built
 
 
-def _built_image(built: Path | None, challenge, submission):
-    """(ImageRef or None, Ingested or None): the build job's image, or why there is none."""
+def _built_image(
+    built: Path | None, challenge: Challenge, submission: Submission
+) -> tuple[Built | None, ImageRef | None]:
+    """The build job's outcome and image (loaded into this job's engine), if it ran."""
     from runner.images import ImageRejected, load_image
-    from runner.pipeline import Ingested
 
     if built is None or submission.kind != "build":
         return None, None
-    summary = json.loads((built / BUILD_FILE).read_text(encoding="utf-8"))
-    if summary["status"] != "ok":
-        return None, Ingested(summary["status"], summary["message"], summary.get("detail", ""))
+    summary = Built.read(built / BUILD_FILE)
+    if summary.status != "ok":
+        return summary, None
     try:
-        return load_image(built / IMAGE_FILE, challenge.container), None
+        return summary, load_image(built / IMAGE_FILE, challenge.container)
     except ImageRejected as err:
-        return None, Ingested("invalid", err.message, err.detail or "")
+        return Built("invalid", err.message, err.detail or ""), None
 
 
 def ingest(
@@ -176,14 +174,12 @@ def ingest(
     out: Path,
     identity: str,
     built: Path | None = None,
-) -> dict:
-    """Run the submission on the staged inputs; write encrypted predictions and a summary.
+) -> Ingested:
+    """The ingest step on the staged inputs; write encrypted predictions and ``ingest.json``.
 
     ``built`` is the build job's output for ``build:`` submissions (CI never builds here);
     without it the image is pulled or built in this job (local use).
     """
-    from runner.pipeline import ingest as run_ingest
-
     challenge, submission = load_item(plan_dir, item, root)
     recipient = challenge.hidden.recipient
     if not recipient:
@@ -197,22 +193,22 @@ def ingest(
         work = Path(tmp)
         inputs = unstage_inputs(staged / INPUTS_FILE, work, identity)
         (work / "run").mkdir()
-        image, refused = _built_image(built, challenge, submission)
-        got = refused or run_ingest(challenge, submission, inputs, work / "run", image=image)
-        summary = {
-            "status": got.status,
-            "message": got.message,
-            "image_digest": got.image_digest,
-            "timings": got.timings,
-        }
-        if got.detail:
-            from runner.data import encrypt_text
-
-            summary["detail"] = encrypt_text(got.detail, recipient)
+        summary, image = _built_image(built, challenge, submission)
+        got = evaluation.ingest(
+            challenge, submission, inputs, work / "run", built=summary, image=image
+        )
         if got.status == "ok" and got.predictions is not None:
             encrypt_file(got.predictions, out / PREDICTIONS_FILE, recipient)
-    (out / INGEST_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    return summary
+    sealed = replace(got, predictions=None, detail=_sealed(got.detail, recipient))
+    sealed.write(out / INGEST_FILE)
+    return sealed
+
+
+def _sealed(detail: str, recipient: str) -> str:
+    """Maintainer detail may quote the hidden inputs: it crosses jobs encrypted."""
+    from runner.data import encrypt_text
+
+    return encrypt_text(detail, recipient) if detail else ""
 
 
 def score(
@@ -225,52 +221,44 @@ def score(
     env: Mapping[str, str],
     now: datetime | None = None,
 ) -> Path:
-    """Score one item and write its record under ``out`` (a results folder)."""
-    from runner import pipeline
-    from runner.data import decrypt_text, open_hidden
-    from runner.pipeline import Context, Ingested, Options, artifact_sha256
-    from runner.records import write_result
+    """The score and record steps of one item; its record goes under ``out`` (a results
+    folder the record job adds to the store)."""
+    from runner.data import open_hidden
+    from runner.records import load_results
 
     now = now or datetime.now(UTC)
+    started = time.monotonic()
     challenge, submission = load_item(plan_dir, item, root)
     hidden = open_hidden(challenge, env=env)
-    identity = challenge_identity(challenge, env)
-    event = plan.event
-    context = Context(
-        commit=event.head_sha if event else None,
-        pull_request=event.number if event else None,
-        run_url=event.run_url if event else None,
-        user_id=event.author_id if event else None,
-    )
-    options = Options(results_dir=out, env=env, now=now, context=context)
+    prepared = evaluation.prepare(challenge, submission, hidden.sha256)
+    timings: dict[str, float | None] = {"data": time.monotonic() - started}
     # Decrypted predictions of a container run exist only inside this temp dir.
     with tempfile.TemporaryDirectory(prefix="cr-score-", dir=env.get("RUNNER_TEMP")) as tmp:
-        if submission.kind == "predictions":
-            got = Ingested("ok", predictions=submission.predictions)
-        else:
-            got = _read_ingested(ingested, identity, Path(tmp))
-            if got.detail and identity:
-                got = replace(got, detail=decrypt_text(got.detail, identity))
-        # The pipeline's own builder and sealing, so a CI record equals a local one.
-        artifact = artifact_sha256(submission)
-        result = pipeline.build_result(challenge, submission, hidden, got, artifact, now, options)
-    return write_result(out, pipeline.seal_for_storage(challenge, result, now))
+        got = _ingested(submission, ingested, challenge_identity(challenge, env), Path(tmp))
+        timings |= got.timings
+        start = time.monotonic()
+        context = evaluation.Context.from_event(plan.event)
+        result = evaluation.score(
+            challenge, submission, hidden.truth, got, prepared, now=now, context=context
+        )
+        timings["score"] = time.monotonic() - start
+    existing = load_results(root / "results", challenge.id).results
+    finished = evaluation.finish(challenge, result, existing=existing, timings=timings, now=now)
+    return write_result(out, finished)
 
 
-def _read_ingested(ingested: Path | None, identity: str, work: Path):
-    from runner.pipeline import Ingested
+def _ingested(submission: Submission, ingested: Path | None, identity: str, work: Path) -> Ingested:
+    """What the ingest job produced, decrypted into ``work``; the committed file for a
+    predictions submission (which has no ingest job)."""
+    from runner.data import decrypt_text
 
+    if submission.kind == "predictions":
+        return Ingested("ok", predictions=submission.predictions)
     if ingested is None or not (ingested / INGEST_FILE).is_file():
         return Ingested("error", "the ingest job produced no output (the platform failed)")
-    summary = json.loads((ingested / INGEST_FILE).read_text(encoding="utf-8"))
-    got = Ingested(
-        summary["status"],
-        summary.get("message", ""),
-        summary.get("detail", ""),
-        None,
-        summary.get("image_digest"),
-        summary.get("timings", {}),
-    )
+    got = Ingested.read(ingested / INGEST_FILE)
+    if got.detail and identity:
+        got = replace(got, detail=decrypt_text(got.detail, identity))
     if got.status != "ok":
         return got
     if not identity:
@@ -288,7 +276,7 @@ def _read_ingested(ingested: Path | None, identity: str, work: Path):
 def record(records: Path, results_dir: Path) -> list[Path]:
     """Validate every record under ``records`` and copy it into ``results_dir`` (never
     overwriting). Returns the written paths."""
-    from runner.records import read_result, write_result
+    from runner.records import read_result
 
     paths = sorted(records.rglob("*.json"))
     if not paths:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
-from runner.jobs import run_all
+from runner.evaluation import run_all
 from runner.records import load_results
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,3 +85,40 @@ def test_readme_main_job_on_the_examples(tmp_path: Path, monkeypatch, capsys, py
     assert (root / "public/index.html").is_file()
     page = root / "public/challenges/breast-cancer/submissions/hubot/small-logreg.html"
     assert "small-logreg" in page.read_text()
+
+
+def test_one_submissions_failure_never_stops_the_batch(repo: Path, capsys, monkeypatch) -> None:
+    """A maintainer-fixable error (wrong data sha256) and a bug each stop only their own
+    submission: the others are evaluated, the site is built, and the exit code says 1."""
+    yaml = repo / "challenges/diabetes/challenge.yaml"
+    yaml.write_text(yaml.read_text().replace("sha256: 186fbbed", "sha256: 086fbbed"))
+    from runner.evaluation import local
+
+    real = local.prepare
+
+    def buggy(challenge, submission, data_sha256):
+        if submission.participant == "mona":
+            raise ZeroDivisionError("division by zero")  # stands for a bug in a step
+        return real(challenge, submission, data_sha256)
+
+    monkeypatch.setattr(local, "prepare", buggy)
+    said: list[str] = []
+    monkeypatch.setattr("runner.cli.run.echo_progress", said.append)
+    code = main(["run", "--root", str(repo)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    failed = [line for line in out if line.startswith("failed to evaluate: ")]
+    assert failed[0] == (
+        "failed to evaluate: submissions/breast-cancer/mona/mean-radius.yaml: unexpected "
+        "ZeroDivisionError: division by zero (a bug)"
+    )
+    assert [f.split(":")[1] for f in failed[1:]] == [
+        " submissions/diabetes/demo-maintainer/mean.yaml",
+        " submissions/diabetes/ml-lab/knn.yaml",
+        " submissions/diabetes/octocat/ridge.yaml",
+    ]
+    assert all("sha256 mismatch" in f for f in failed[1:])
+    assert "2 evaluated, 0 unchanged, 0 invalid file(s), 4 error(s)" in out
+    assert any("Traceback" in s and "ZeroDivisionError" in s for s in said)
+    assert (repo / "public/index.html").is_file()  # the site is still built
+    assert len(load_results(repo / "results").results) == 2

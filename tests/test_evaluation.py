@@ -1,6 +1,6 @@
 """One evaluation end to end on the example challenges (predictions submissions).
 
-Container submissions run in tests/test_pipeline_docker.py (Docker-marked).
+Container submissions run in tests/test_evaluation_docker.py (Docker-marked).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 
 from runner.cli import main
 from runner.data import decrypt_text
+from runner.evaluation import LimitReached, Options, evaluate
 from runner.loader import load_repo
-from runner.pipeline import LimitReached, Options, evaluate
 from runner.records import load_results
 from runner.reveal import open_private
 
@@ -39,9 +39,8 @@ def run(root: Path, challenge: str, who: str, name: str, **kw) -> object:
     sub = next(
         s for s in loaded.submissions if (s.challenge, s.entrant, s.name) == (challenge, who, name)
     )
-    options = Options(
-        results_dir=root / "results", cache_dir=root / ".cache", now=kw.pop("now", NOW), **kw
-    )
+    kw.setdefault("results_dir", root / "results")
+    options = Options(cache_dir=root / ".cache", now=kw.pop("now", NOW), **kw)
     return evaluate(loaded.challenges[challenge], sub, options)
 
 
@@ -135,7 +134,7 @@ def test_late_submission_is_recorded_outside_every_phase(repo: Path) -> None:
 def test_maintainer_detail_is_never_stored_in_clear(repo: Path) -> None:
     from dataclasses import replace
 
-    from runner.pipeline import _seal_detail
+    from runner.evaluation.score import _seal_detail
 
     challenge = load_repo(repo).challenges["breast-cancer"]
     secret = "container said: truth row bc-0001 is 1"
@@ -203,3 +202,42 @@ def test_a_stale_record_is_superseded_by_its_reevaluation(repo: Path) -> None:
     csv.write_text("\n".join(lines) + "\n")
     new = run(repo, "diabetes", "octocat", "ridge").result
     assert (new.supersedes, new.created_at) == (None, NOW)
+
+
+def test_the_same_manifest_evaluated_twice_at_once_gives_one_record(repo: Path) -> None:
+    """An evaluation waits for the lock of its cache key, then re-reads the records: the
+    record another evaluator wrote meanwhile is served, not a second one written."""
+    import threading
+
+    from runner.evaluation import evaluation_lock
+    from runner.records import write_result
+
+    elsewhere = run(repo, "breast-cancer", "octocat", "logreg", results_dir=repo / "other")
+    key = elsewhere.result.cache_key
+    got: list = []
+    second = threading.Thread(
+        target=lambda: got.append(run(repo, "breast-cancer", "octocat", "logreg"))
+    )
+    with evaluation_lock(repo / "results", key):  # the first evaluator, still running
+        second.start()
+        second.join(timeout=3)
+        assert second.is_alive(), "the second evaluation did not wait for the lock"
+        write_result(repo / "results", elsewhere.result)  # the first one's record lands
+    second.join(timeout=60)
+    [done] = got
+    assert done.cached and done.result.evaluation_id == elsewhere.result.evaluation_id
+    assert len(load_results(repo / "results").results) == 1
+
+
+def test_records_hold_whole_seconds_only(repo: Path) -> None:
+    """A container-measured time can carry what it read; records publish it coarsely."""
+    from runner.evaluation.record import coarse_timings
+
+    assert coarse_timings({"data": 0.4, "image": None, "run": 2.51, "total": 9.0}) == {
+        "data": 0.0,
+        "run": 3.0,
+        "total": 3.0,
+    }
+    timings = run(repo, "breast-cancer", "octocat", "logreg").result.timings
+    assert set(timings) == {"data", "score", "total"}
+    assert all(value == int(value) for value in timings.values())

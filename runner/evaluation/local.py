@@ -1,0 +1,155 @@
+"""The local chain: prepare -> build -> ingest -> score -> record, in one process.
+
+The step results stay in memory; ``runner.github.stages`` chains the same steps across CI
+jobs through encrypted artifacts. Every evaluation that starts ends in a record with a
+status: a participant's problem is ``failed``/``timeout``/``oom``/``invalid`` with a safe
+message, the platform's is ``error`` (never counted against limits).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runner.errors import RunnerError
+from runner.evaluation import record as recording
+from runner.evaluation.score import score
+from runner.evaluation.steps import Context, Prepared, build, ingest, prepare
+from runner.models import Challenge, Phase, Result, Submission
+from runner.progress import Progress, say
+
+
+class LimitReached(RunnerError):
+    """The participant has used their evaluations; the message says when they may submit."""
+
+
+@dataclass(frozen=True)
+class Options:
+    results_dir: Path
+    data_dir: Path | None = None  # a local hidden-data folder (inputs/ + truth.csv)
+    cache_dir: Path | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    now: datetime | None = None
+    unsafe: bool = False  # run even if the engine cannot enforce a control
+    force: bool = False  # evaluate again even when a record with the same inputs exists
+    enforce_limits: bool = True
+    context: Context = field(default_factory=Context)
+    progress: Progress | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    result: Result
+    path: Path | None  # the record written, None when served from the cache
+    cached: bool = False
+
+
+def evaluate(challenge: Challenge, submission: Submission, options: Options) -> Evaluation:
+    """Prepare, build, ingest, score and record one submission; return its record.
+
+    Raises ``LimitReached`` before running anything when the entrant has no evaluation
+    left, and ``RunnerError`` for problems a maintainer must fix (missing key, bad data).
+    """
+    from runner.data import open_hidden
+
+    now = options.now or datetime.now(UTC)
+    started = time.monotonic()
+    label = f"{challenge.id}/{submission.entrant}/{submission.name}"
+    _check_limits(challenge, submission, options, now)
+    say(options.progress, f"{label}: obtaining hidden data")
+    hidden = open_hidden(
+        challenge, data_dir=options.data_dir, cache_dir=options.cache_dir, env=options.env
+    )
+    prepared = prepare(challenge, submission, hidden.sha256)
+    timings: dict[str, float | None] = {"data": time.monotonic() - started}
+    with recording.evaluation_lock(options.results_dir, prepared.cache_key):
+        existing = _existing(options.results_dir, challenge.id)
+        cached = _cached(existing, prepared, options)
+        if cached is not None:
+            say(options.progress, f"{label}: unchanged since evaluation {cached.evaluation_id}")
+            return Evaluation(cached, None, cached=True)
+        result = _run(
+            challenge, submission, hidden.inputs, hidden.truth, prepared, timings, now, options
+        )
+        finished = recording.finish(challenge, result, existing=existing, timings=timings, now=now)
+        return Evaluation(finished, recording.record(options.results_dir, finished))
+
+
+def _run(
+    challenge: Challenge,
+    submission: Submission,
+    inputs: Path,
+    truth: Path,
+    prepared: Prepared,
+    timings: dict[str, float | None],
+    now: datetime,
+    options: Options,
+) -> Result:
+    """Build, ingest and score in a temp dir (the run's predictions die with it)."""
+    label = f"{challenge.id}/{submission.entrant}/{submission.name}"
+
+    def progress(message: str) -> None:
+        say(options.progress, f"{label}: {message}")
+
+    with tempfile.TemporaryDirectory(prefix="challenge-runner-") as tmp:
+        say(options.progress, f"{label}: ingest ({submission.kind})")
+        built, image = build(challenge, submission, progress=progress)
+        got = ingest(
+            challenge,
+            submission,
+            inputs,
+            Path(tmp),
+            built=built,
+            image=image,
+            unsafe=options.unsafe,
+            progress=progress,
+        )
+        timings |= got.timings
+        start = time.monotonic()
+        result = score(
+            challenge, submission, truth, got, prepared, now=now, context=options.context
+        )
+        timings["score"] = time.monotonic() - start
+    return result
+
+
+def _existing(results_dir: Path, challenge_id: str) -> tuple[Result, ...]:
+    from runner.records import load_results
+
+    return load_results(results_dir, challenge_id).results
+
+
+def _cached(existing: tuple[Result, ...], prepared: Prepared, options: Options) -> Result | None:
+    from runner.records import find_cached
+
+    return None if options.force else find_cached(existing, prepared.cache_key)
+
+
+def _check_limits(
+    challenge: Challenge, submission: Submission, options: Options, now: datetime
+) -> None:
+    phase = challenge.phase_at(now)
+    if not options.enforce_limits or phase is None:
+        return
+    _limit(challenge, phase, _existing(options.results_dir, challenge.id), submission, now)
+
+
+def _limit(
+    challenge: Challenge,
+    phase: Phase,
+    existing: tuple[Result, ...],
+    submission: Submission,
+    now: datetime,
+) -> None:
+    from runner.limits import check_submitter_limits
+
+    status = check_submitter_limits(
+        challenge, phase, existing, submission.participant, submission.team, now
+    )
+    if not status.allowed:
+        raise LimitReached(status.message)

@@ -1,0 +1,199 @@
+"""The typed results the evaluation steps pass on, and the steps before scoring.
+
+``prepare`` says what is evaluated (the cache key), ``build`` builds a ``build:``
+submission's image (a job with no secret in CI), ``ingest`` obtains predictions (the
+committed file, or a sandboxed run on the hidden *inputs*). Each returns a frozen
+``JsonData`` value: the local chain keeps it in memory, the CI chain writes it as an
+artifact (``build.json``, ``ingest.json``) and reads it back in the next job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner.errors import RunnerError
+from runner.evaluation.serial import JsonData
+from runner.models import Challenge, Submission
+from runner.progress import Progress
+
+if TYPE_CHECKING:
+    from runner.github.event import PullRequestEvent
+    from runner.images import ImageRef
+
+OK = "ok"  # a step that went well; anything else is the record's final status
+
+
+def runner_version() -> str:
+    from runner import __version__
+
+    return __version__
+
+
+@dataclass(frozen=True)
+class Context(JsonData):
+    """Where the evaluation comes from: the pull request in CI, empty locally."""
+
+    commit: str | None = None
+    pull_request: int | None = None
+    run_url: str | None = None
+    user_id: int | None = None
+
+    @classmethod
+    def from_event(cls, event: PullRequestEvent | None) -> Context:
+        if event is None:
+            return cls()
+        return cls(event.head_sha, event.number, event.run_url, event.author_id)
+
+
+@dataclass(frozen=True)
+class Prepared(JsonData):
+    """What is evaluated: the submitted artifact against this data, by this runner."""
+
+    artifact_sha256: str
+    data_sha256: str
+    cache_key: str
+
+
+@dataclass(frozen=True)
+class Built(JsonData):
+    """The build step's outcome: ``ok``, ``skipped`` (nothing to build) or a final status."""
+
+    status: str
+    message: str = ""
+    detail: str = ""
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Ingested(JsonData):
+    """What ingest produced: a predictions file, or the reason there is none."""
+
+    status: str  # "ok" or a final status: failed, timeout, oom, invalid, error
+    message: str = ""
+    detail: str = ""
+    predictions: Path | None = None
+    image_digest: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def artifact_sha256(submission: Submission) -> str:
+    """What identifies the submitted thing, for the cache key (with the manifest)."""
+    from runner.data import file_sha256, tree_sha256
+
+    if submission.predictions is not None:
+        artifact = file_sha256(submission.predictions)
+    elif submission.image is not None:
+        artifact = submission.image
+    else:
+        assert submission.build is not None  # the loader guarantees one of the three kinds
+        artifact = tree_sha256(submission.build.context)
+    return hashlib.sha256(f"{submission.sha256}\n{artifact}".encode()).hexdigest()
+
+
+def evaluation_key(challenge: Challenge, data_sha256: str, artifact: str) -> str:
+    """The cache key: the one place it is built (challenge, data, artifact, runner)."""
+    from runner.records import cache_key
+
+    return cache_key(challenge.sha256, data_sha256, artifact, runner_version())
+
+
+def prepare(challenge: Challenge, submission: Submission, data_sha256: str) -> Prepared:
+    """Key the evaluation of ``submission`` against the hidden data ``data_sha256``."""
+    artifact = artifact_sha256(submission)  # hashes the predictions file or build context
+    return Prepared(artifact, data_sha256, evaluation_key(challenge, data_sha256, artifact))
+
+
+def build(
+    challenge: Challenge, submission: Submission, *, progress: Progress | None = None
+) -> tuple[Built, ImageRef | None]:
+    """Build a ``build:`` submission's image; other kinds have nothing to build.
+
+    Runs participant code (RUN steps): in CI this happens in a job that holds no secret.
+    """
+    if submission.kind != "build":
+        return Built("skipped", f"a {submission.kind} submission: nothing to build"), None
+    start = time.monotonic()
+    got, image = _resolve(challenge, submission, progress)
+    return Built(got.status, got.message, got.detail, time.monotonic() - start), image
+
+
+def _resolve(
+    challenge: Challenge, submission: Submission, progress: Progress | None
+) -> tuple[Ingested, ImageRef | None]:
+    """Pull or build the submission's image; a failure is the status it ends in."""
+    from runner.images import BuildFailed, ImageRejected, resolve_image
+
+    try:
+        return Ingested(OK), resolve_image(submission, challenge.container, progress=progress)
+    except BuildFailed as err:
+        return Ingested("failed", err.message, err.detail or ""), None
+    except ImageRejected as err:
+        return Ingested("invalid", err.message, err.detail or ""), None
+    except RunnerError as err:
+        return Ingested("error", err.message, err.detail or str(err)), None
+
+
+def ingest(
+    challenge: Challenge,
+    submission: Submission,
+    inputs: Path,
+    work_dir: Path,
+    *,
+    built: Built | None = None,
+    image: ImageRef | None = None,
+    unsafe: bool = False,
+    progress: Progress | None = None,
+) -> Ingested:
+    """Obtain predictions: the committed file, or a sandboxed run on the hidden inputs.
+
+    ``built`` and ``image`` are the build step's outcome; without an image the submission's
+    image is pulled (or built) here.
+    """
+    if submission.kind == "predictions":
+        return Ingested(OK, predictions=submission.predictions)
+    if built is not None and built.status not in (OK, "skipped"):
+        return Ingested(built.status, built.message, built.detail)
+    timings = {"image": built.seconds} if built and built.seconds is not None else {}
+    if image is None:
+        start = time.monotonic()
+        refused, image = _resolve(challenge, submission, progress)
+        if image is None:
+            return refused
+        timings["image"] = time.monotonic() - start
+    return _run(challenge, submission, inputs, work_dir, image, timings, unsafe, progress)
+
+
+def _run(
+    challenge: Challenge,
+    submission: Submission,
+    inputs: Path,
+    work_dir: Path,
+    image: ImageRef,
+    timings: dict[str, float],
+    unsafe: bool,
+    progress: Progress | None,
+) -> Ingested:
+    from runner.sandbox import run_submission
+
+    outcome = run_submission(
+        image.ref,
+        submission.command,
+        input_dir=inputs,
+        submission_dir=submission.folder,
+        work_dir=work_dir,
+        limits=challenge.container,
+        unsafe=unsafe,
+        progress=progress,
+    )
+    return Ingested(
+        outcome.status,
+        outcome.message,
+        outcome.detail,
+        outcome.predictions,
+        image.digest or image.id,
+        {**timings, "run": outcome.duration_s},
+    )
