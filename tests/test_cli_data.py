@@ -141,8 +141,9 @@ def test_pack_refuses_a_bad_layout(tmp_path, capsys):
     args = ["data", "pack", str(source), "-r", recipient, "-o", str(tmp_path / "h.age")]
     assert main(args) == 1
     assert capsys.readouterr().err == (
-        f"error: {source}: truth.csv is missing or not a file; the hidden data must hold "
-        "exactly inputs/ (a folder) and truth.csv (a file)\n"
+        f"error: {source}: truth.csv (a file) or reference/ (a folder) is missing; the hidden "
+        "data must hold inputs/ (a folder) and truth.csv (a file) or reference/ (a folder, for "
+        "a scoring program), and nothing else\n"
     )
 
 

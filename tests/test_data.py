@@ -219,7 +219,10 @@ def test_pack_leaves_no_plaintext_behind(tmp_path, keys, monkeypatch):
 @pytest.mark.parametrize(
     ("breakage", "message"),
     [
-        (lambda d: (d / "truth.csv").unlink(), "truth.csv is missing or not a file"),
+        (
+            lambda d: (d / "truth.csv").unlink(),
+            "truth.csv (a file) or reference/ (a folder) is missing",
+        ),
         (lambda d: os.rename(d / "inputs", d / "input"), "inputs/ is missing or not a folder"),
         (lambda d: (d / "notes.md").write_text("x"), "notes.md found besides inputs/"),
         (
@@ -462,7 +465,7 @@ def test_truth_must_be_a_file(tmp_path, keys, cache):
 def test_archive_without_truth_is_refused(tmp_path, keys, cache):
     members = [info("inputs", tarfile.DIRTYPE), info("inputs/a.csv", data=b"x")]
     challenge = archive_challenge(tmp_path, keys, tar_bytes(members, compress=True))
-    with fails_with("truth.csv is missing or not a file"):
+    with fails_with("truth.csv (a file) or reference/ (a folder) is missing"):
         open_hidden(challenge, cache_dir=cache, env={"KEY": keys[0]})
     assert list(cache.iterdir()) == []
 
@@ -626,7 +629,7 @@ def test_data_dir_override(tmp_path, keys):
     with pytest.raises(DataError) as err:
         open_hidden(challenge, data_dir=source, env={})
     assert err.value.path == str(source)
-    assert err.value.message == f"truth.csv is missing or not a file; {LAYOUT}"
+    assert err.value.message == f"truth.csv (a file) or reference/ (a folder) is missing; {LAYOUT}"
 
 
 def test_tree_sha256_is_stable_and_sensitive(tmp_path):

@@ -1,7 +1,9 @@
 """The hidden-data tree: its layout, its hash, packing it, and unpacking it safely.
 
 Layout (DESIGN §4): ``inputs/`` (what the participant container sees as ``/input``) and
-``truth.csv`` (what only the scorer reads). Nothing else.
+``truth.csv`` (what only the scorer reads), or, for a challenge scored by a program imported
+from another platform, ``reference/`` (the program's reference data, one sub-folder per phase
+or shared) instead of or beside ``truth.csv``. Nothing else.
 
 Archive format written by ``pack``: a deterministic tar (sorted names, mtime 0, owner 0:0,
 modes 0755/0644, no links) compressed with gzip (mtime 0, no file name), encrypted with age
@@ -26,7 +28,11 @@ from runner.errors import DataError
 
 INPUTS = "inputs"
 TRUTH = "truth.csv"
-LAYOUT = "the hidden data must hold exactly inputs/ (a folder) and truth.csv (a file)"
+REFERENCE = "reference"
+LAYOUT = (
+    "the hidden data must hold inputs/ (a folder) and truth.csv (a file) or reference/ "
+    "(a folder, for a scoring program), and nothing else"
+)
 MAX_FILES = 100_000
 MAX_BYTES = 8 << 30  # 8 GiB
 _CHUNK = 1 << 20
@@ -35,14 +41,26 @@ Progress = Callable[[str], None]
 
 
 def check_layout(directory: Path) -> None:
-    """Raise a DataError unless ``directory`` holds ``inputs/`` and ``truth.csv``."""
-    inputs, truth = directory / INPUTS, directory / TRUTH
+    """Raise a DataError unless ``directory`` holds ``inputs/`` and ``truth.csv`` or
+    ``reference/``."""
+    inputs = directory / INPUTS
     if not directory.is_dir():
         raise DataError(f"not a directory; {LAYOUT}", path=str(directory))
     if inputs.is_symlink() or not inputs.is_dir():
         raise DataError(f"{INPUTS}/ is missing or not a folder; {LAYOUT}", path=str(directory))
-    if truth.is_symlink() or not truth.is_file():
-        raise DataError(f"{TRUTH} is missing or not a file; {LAYOUT}", path=str(directory))
+    if not has_truth(directory):
+        raise DataError(
+            f"{TRUTH} (a file) or {REFERENCE}/ (a folder) is missing; {LAYOUT}",
+            path=str(directory),
+        )
+
+
+def has_truth(directory: Path) -> bool:
+    """True when ``directory`` holds what a scorer reads: truth.csv or reference/."""
+    truth, reference = directory / TRUTH, directory / REFERENCE
+    return (not truth.is_symlink() and truth.is_file()) or (
+        not reference.is_symlink() and reference.is_dir()
+    )
 
 
 def walk_tree(root: Path) -> list[tuple[str, Path, bool]]:
@@ -111,7 +129,7 @@ def pack(
 ) -> str:
     """Tar, gzip and age-encrypt ``directory`` to ``recipients`` into ``output``.
 
-    ``directory`` must hold exactly ``inputs/`` and ``truth.csv``. The plaintext tar lives
+    ``directory`` must follow the layout (``LAYOUT``). The plaintext tar lives
     only in a private temporary folder (never beside ``output``, which is usually in the
     repository); ``output`` is replaced atomically. Returns the sha256 of the written file,
     which goes into ``data.hidden.sha256`` of challenge.yaml.
@@ -138,10 +156,11 @@ def pack(
 
 def _packable(directory: Path) -> list[tuple[str, Path, bool]]:
     entries = walk_tree(directory)
-    extra = sorted({rel.split("/")[0] for rel, _, _ in entries} - {INPUTS, TRUTH})
+    extra = sorted({rel.split("/")[0] for rel, _, _ in entries} - {INPUTS, TRUTH, REFERENCE})
     if extra:
         raise DataError(
-            f"{', '.join(extra)} found besides inputs/ and truth.csv; {LAYOUT}: move the rest "
+            f"{', '.join(extra)} found besides inputs/, truth.csv and reference/; {LAYOUT}: "
+            "move the rest "
             "out of the folder",
             path=str(directory),
         )
@@ -187,11 +206,11 @@ def extract(
 ) -> None:
     """Unpack a (gzipped) tar into the new folder ``target``, refusing anything unsafe.
 
-    Only regular files and folders under ``inputs/`` plus the file ``truth.csv`` are
-    accepted; links, devices, FIFOs, absolute paths, ``..``, more than ``max_files`` members
-    or more than ``max_bytes`` in total are refused before anything of that member is
-    written. Inputs get modes 0755/0644 (the container's unprivileged user reads them);
-    ``truth.csv`` gets 0600.
+    Only regular files and folders under ``inputs/`` and ``reference/`` plus the file
+    ``truth.csv`` are accepted; links, devices, FIFOs, absolute paths, ``..``, more than
+    ``max_files`` members or more than ``max_bytes`` in total are refused before anything of
+    that member is written. Inputs get modes 0755/0644 (the container's unprivileged user
+    reads them); ``truth.csv`` and all of ``reference/`` get 0600/0700 (the scorer's alone).
     """
     target.mkdir(mode=0o700)
     counted, total = 0, 0
@@ -220,9 +239,10 @@ def _member_path(member: tarfile.TarInfo) -> str:
     if ".." in parts or "\\" in name:
         raise DataError(f"archive member {name!r} leaves the archive folder ('..' or '\\')")
     rel = "/".join(parts)
-    if not (rel in (INPUTS, TRUTH) or rel.startswith(INPUTS + "/")):
+    folders = (INPUTS, REFERENCE)
+    if not (rel in (*folders, TRUTH) or rel.startswith(tuple(f + "/" for f in folders))):
         raise DataError(f"unexpected archive member {name!r}: {LAYOUT}")
-    if rel in (INPUTS, TRUTH) and member.isdir() != (rel == INPUTS):
+    if rel in (*folders, TRUTH) and member.isdir() != (rel in folders):
         raise DataError(f"archive member {name!r} has the wrong type: {LAYOUT}")
     return rel
 
@@ -264,9 +284,14 @@ def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, rel: str, targe
         # "x": a duplicate member must not silently replace the first one.
         with source, path.open("xb") as sink:
             shutil.copyfileobj(source, sink, _CHUNK)
-        path.chmod(0o600 if rel == TRUTH else 0o644)
+        path.chmod(0o600 if _private(rel) else 0o644)
     except OSError as err:
         raise DataError(f"cannot extract archive member {member.name!r}: {err}") from err
+
+
+def _private(rel: str) -> bool:
+    """Truth and reference data are the scorer's alone; inputs are for the container."""
+    return rel in (TRUTH, REFERENCE) or rel.startswith(REFERENCE + "/")
 
 
 def _make_dirs(target: Path, path: Path) -> None:
@@ -275,7 +300,7 @@ def _make_dirs(target: Path, path: Path) -> None:
         full = target / folder
         if folder != Path(".") and not full.is_dir():
             full.mkdir()
-            full.chmod(0o755)
+            full.chmod(0o700 if _private(folder.as_posix()) else 0o755)
 
 
 def _human(size: int) -> str:

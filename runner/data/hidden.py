@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.data import archive, crypto, fetch
-from runner.data.archive import INPUTS, MAX_BYTES, MAX_FILES, TRUTH, Progress
+from runner.data.archive import INPUTS, MAX_BYTES, MAX_FILES, REFERENCE, TRUTH, Progress, has_truth
 from runner.errors import DataError
 from runner.models import Challenge, HiddenDataSpec
 
@@ -42,6 +42,11 @@ class HiddenData:
     inputs: Path
     truth: Path
     sha256: str
+
+    @property
+    def reference(self) -> Path:
+        """The scoring program's reference data (``reference/``), beside ``truth``."""
+        return self.truth.parent / REFERENCE
 
 
 @dataclass(frozen=True)
@@ -323,7 +328,7 @@ def _alive(pid: int) -> bool:
 
 
 def _complete(entry: Path) -> bool:
-    return (entry / INPUTS).is_dir() and (entry / TRUTH).is_file()
+    return (entry / INPUTS).is_dir() and has_truth(entry)
 
 
 def _entry(entry: Path, sha256: str) -> HiddenData:
