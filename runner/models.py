@@ -33,7 +33,8 @@ class PredictionColumn:
 class PredictionsSpec:
     id_column: str
     columns: tuple[PredictionColumn, ...]
-    format: Literal["csv"] = "csv"
+    # "files": an opaque file (a .zip is unpacked) that the challenge's scoring program reads
+    format: Literal["csv", "files"] = "csv"
     max_bytes: int = 1 << 30
 
     def column(self, name: str) -> PredictionColumn:
@@ -53,6 +54,8 @@ class MetricSpec:
     custom: bool = False
     higher_is_better: bool | None = None  # custom metrics only
     precision: int | None = None  # display decimals; None: the registry's
+    label: str | None = None  # shown on the site instead of the name, e.g. "Total"
+    key: str | None = None  # the scoring program's name for it (default: ``name``)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,28 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class ScoringProgram:
+    """A scoring program brought from another platform, run unmodified (``runner.program``).
+
+    Trusted maintainer code, but it reads participant files: it runs in the sandbox of
+    DESIGN §5 (no network, read-only, unprivileged) with the phase's reference data.
+    """
+
+    path: Path  # the program's folder inside the challenge folder
+    protocol: Literal["codabench", "evalai"]
+    image: str  # the image it runs in (Codabench's docker_image, or one with its libraries)
+    command: str | None = None  # codabench: e.g. "python $program/score.py $input $output"
+    splits: tuple[tuple[str, str], ...] = ()  # evalai: (split codename, public|private)
+    phase_names: tuple[tuple[str, str], ...] = ()  # evalai: (our phase id, its codename)
+
+    def split_of(self, name: str) -> str | None:
+        return dict(self.splits).get(name)
+
+    def codename(self, phase_id: str) -> str:
+        return dict(self.phase_names).get(phase_id, phase_id)
+
+
+@dataclass(frozen=True)
 class LeaderboardSpec:
     best_of: Literal["participant", "team"] = "participant"
     ladder: bool = False
@@ -141,6 +166,7 @@ class Challenge:
     container: ContainerSpec = field(default_factory=ContainerSpec)
     leaderboard: LeaderboardSpec = field(default_factory=LeaderboardSpec)
     scoring: Path | None = None  # challenges/<id>/scoring.py (trusted maintainer code)
+    program: ScoringProgram | None = None  # a foreign scoring program, run unmodified
     sha256: str = ""  # of challenge.yaml and scoring.py: a change makes records stale
 
     @property

@@ -46,6 +46,7 @@ def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> 
             "so private scores can be stored encrypted until the reveal",
         )
     scoring = _optional_path(folder, data, "scoring", "file", out)
+    program = _program(folder, data, predictions, out)
     public = None
     if "public" in data["data"]:
         public = _optional_path(folder, data["data"], "public", "dir", out, ("data", "public"))
@@ -65,7 +66,8 @@ def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> 
         container=models.ContainerSpec(**data.get("container", {})),
         leaderboard=models.LeaderboardSpec(**data.get("leaderboard", {})),
         scoring=scoring,
-        sha256=_fingerprint(raw, scoring),
+        program=program,
+        sha256=_fingerprint(raw, scoring, program),
     )
 
 
@@ -77,16 +79,46 @@ def _split(item: dict[str, Any], out: Collector) -> models.SplitSpec:
     return models.SplitSpec(item.get("column", "split"), None, item.get("seed", 0))
 
 
-def _fingerprint(raw: bytes, scoring: Path | None) -> str:
+def _fingerprint(raw: bytes, scoring: Path | None, program=None) -> str:
     digest = hashlib.sha256(raw)
     if scoring is not None:
         digest.update(b"\0scoring.py\0" + scoring.read_bytes())
+    if program is not None and program.path.is_dir():
+        from runner.data import tree_sha256
+
+        # A changed scoring program makes earlier records stale, like a changed scoring.py.
+        digest.update(b"\0program\0" + tree_sha256(program.path).encode())
     return digest.hexdigest()
+
+
+def _program(folder: Path, data: dict[str, Any], predictions, out: Collector):
+    """The foreign scoring program, checked against the protocol's needs; None without."""
+    item = data.get("program")
+    if item is None:
+        if predictions.format == "files":
+            out.add(
+                ("predictions", "format"), "format: files needs a scoring program: add program:"
+            )
+        return None
+    where = ("program",)
+    path = _optional_path(folder, item, "path", "dir", out, (*where, "path"))
+    if item["protocol"] == "codabench" and "command" not in item:
+        out.add(where, "a codabench program needs command: (its metadata's command line)")
+    if "scoring" in data:
+        out.add(where, "give either scoring: (scoring.py) or program:, not both")
+    return models.ScoringProgram(
+        path=path or folder / item["path"],
+        protocol=item["protocol"],
+        image=item["image"],
+        command=item.get("command"),
+        splits=tuple(sorted(item.get("splits", {}).items())),
+        phase_names=tuple(sorted(item.get("phase_names", {}).items())),
+    )
 
 
 def _predictions(data: dict[str, Any]) -> models.PredictionsSpec:
     columns = []
-    for name, spec in data["columns"].items():
+    for name, spec in data.get("columns", {}).items():
         if isinstance(spec, str):
             columns.append(models.PredictionColumn(name, spec))
         else:
@@ -94,7 +126,7 @@ def _predictions(data: dict[str, Any]) -> models.PredictionsSpec:
             columns.append(models.PredictionColumn(name, spec["kind"], classes))
     extra = {"max_bytes": data["max_bytes"]} if "max_bytes" in data else {}
     return models.PredictionsSpec(
-        data["id_column"], tuple(columns), data.get("format", "csv"), **extra
+        data.get("id_column", ""), tuple(columns), data.get("format", "csv"), **extra
     )
 
 
@@ -109,11 +141,17 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
         spec = models.MetricSpec(
             name=item["name"],
             column=item.get("column"),
-            custom=item.get("custom", False),
+            # A scoring program computes every metric of its challenge: they are custom.
+            custom=item.get("custom", False) or "program" in data,
             higher_is_better=item.get("higher_is_better"),
             precision=item.get("precision"),
+            label=item.get("label"),
+            key=item.get("key"),
         )
         specs.append(spec)
+        if "program" in data:
+            _check_custom(spec, data, out, where)
+            continue
         column = _metric_column(spec, columns, out, where)
         if spec.custom:
             _check_custom(spec, data, out, where)
@@ -158,7 +196,7 @@ def _metric_column(spec, columns, out, where) -> models.PredictionColumn | None:
 
 
 def _check_custom(spec: models.MetricSpec, data: dict[str, Any], out: Collector, where) -> None:
-    if "scoring" not in data:
+    if "scoring" not in data and "program" not in data:
         out.add((*where, "custom"), "a custom metric needs scoring: scoring.py in the challenge")
     if spec.higher_is_better is None:
         out.add(where, "a custom metric must declare higher_is_better: true or false")

@@ -1,0 +1,111 @@
+"""Runs a foreign scoring program unmodified inside the sandbox and writes what it scored.
+
+This file is copied beside the program into the read-only ``/input`` of a scoring container
+(``runner.program``); it runs under the image's own python (any Python 3), stdlib only.
+
+    /input/ref/      the phase's reference data (hidden; never in a participant container)
+    /input/res/      the participant's submission (a .zip already unpacked)
+    /input/program/  the program (codabench), or /input/evaluation_script/ (evalai)
+    /output/         written by the program (codabench: scores.json or scores.txt)
+
+Whatever the protocol, it ends by writing ``/output/predictions.csv`` with the header
+``split,key,value``: one row per score, which the runner reads back (``runner.program``).
+"""
+
+import csv
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+INPUT, OUTPUT = "/input", "/output"
+SCORES = os.path.join(OUTPUT, "predictions.csv")
+
+
+def fail(message):
+    sys.stderr.write("challenge-runner adapter: " + message + "\n")
+    sys.exit(2)
+
+
+def codabench(command):
+    """Substitute Codabench's placeholders, run the command, read its scores file."""
+    program = os.path.join(INPUT, "program")
+    shared = "/tmp/shared"  # noqa: S108 (inside the container)
+    os.makedirs(shared, exist_ok=True)
+    places = {
+        "$program": program,
+        "$input": INPUT,
+        "$output": OUTPUT,
+        "$shared": shared,
+        "$submission_program": os.path.join(INPUT, "res"),
+    }
+    argv = []
+    for word in shlex.split(command):
+        for name in sorted(places, key=len, reverse=True):
+            word = word.replace(name, places[name])
+        argv.append(word)
+    code = subprocess.call(argv, cwd=program)
+    if code != 0:
+        fail(f"the scoring program exited with code {code}")
+    return [("", key, value) for key, value in read_codabench_scores()]
+
+
+def read_codabench_scores():
+    path = os.path.join(OUTPUT, "scores.json")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if not isinstance(data, dict):
+            fail("scores.json is not a JSON object")
+        return sorted(data.items())
+    path = os.path.join(OUTPUT, "scores.txt")
+    if not os.path.isfile(path):
+        fail("the scoring program wrote neither scores.json nor scores.txt")
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if ":" in line:
+                key, _, value = line.partition(":")
+                rows.append((key.strip(), value.strip()))
+    return rows
+
+
+def evalai(codename):
+    """Call ``evaluate(annotation, submission, codename)`` of the evaluation_script package."""
+    sys.path.insert(0, INPUT)
+    os.chdir(os.path.join(INPUT, "evaluation_script"))
+    import evaluation_script  # the challenge's own package, unmodified
+
+    annotations = only_file(os.path.join(INPUT, "ref"), "reference")
+    submission = only_file(os.path.join(INPUT, "res"), "submission")
+    out = evaluation_script.evaluate(annotations, submission, codename)
+    rows = []
+    for entry in (out or {}).get("result", []):
+        for split, scores in entry.items():
+            for key, value in scores.items():
+                rows.append((split, key, value))
+    return rows
+
+
+def only_file(folder, what):
+    files = []
+    for base, _dirs, names in os.walk(folder):
+        files.extend(os.path.join(base, name) for name in names)
+    if len(files) != 1:
+        fail(f"expected exactly one {what} file, found {len(files)}")
+    return files[0]
+
+
+def main():
+    protocol, argument = sys.argv[1], sys.argv[2]
+    rows = codabench(argument) if protocol == "codabench" else evalai(argument)
+    with open(SCORES, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["split", "key", "value"])
+        for split, key, value in rows:
+            writer.writerow([split, key, repr(value) if isinstance(value, float) else value])
+
+
+if __name__ == "__main__":
+    main()
