@@ -27,6 +27,7 @@ from runner.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USER, RunnerError
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("runner.cli.data:data", "Make keys and encrypted hidden-data archives."),
     "evaluate": ("runner.cli.evaluate:evaluate", "Evaluate one submission and record its result."),
+    "import": ("runner.cli.importer:import_", "Import a challenge from EvalAI or Codabench."),
     "leaderboard": ("runner.cli.leaderboard:leaderboard", "Print a leaderboard (table/JSON/CSV)."),
     "metrics": ("runner.cli.metrics:metrics", "List the metrics challenges may use."),
     "plan": ("runner.cli.plan:plan", "Print a JSON matrix of submissions needing evaluation."),

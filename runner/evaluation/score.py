@@ -41,12 +41,18 @@ def score(
 
     verdict = Scored(_status(got.status), got.message, got.detail)
     predictions_sha = None
+    phase = challenge.phase_at(now)
     if got.status == OK and got.predictions is not None:
         predictions_sha = file_sha256(got.predictions)
-        verdict = score_file(
-            challenge, truth, got.predictions, saw_hidden_inputs=submission.kind != "predictions"
-        )
-    phase = challenge.phase_at(now)
+        if challenge.program is not None:  # a foreign program scores, in the sandbox
+            verdict = score_by_program(challenge, truth, got.predictions, phase)
+        else:
+            verdict = score_file(
+                challenge,
+                truth,
+                got.predictions,
+                saw_hidden_inputs=submission.kind != "predictions",
+            )
     return Result(
         challenge=challenge.id,
         phase=phase.id if phase else None,
@@ -109,6 +115,25 @@ def score_file(
     except ScoringError as err:
         return Scored("error", err.message, err.detail or "")
     return Scored("scored", "scored", "", outcome.scores, outcome.ladder)
+
+
+def score_by_program(challenge: Challenge, truth: Path, predictions: Path, phase) -> Scored:
+    """The verdict of the challenge's scoring program (``runner.program``) on a file.
+
+    Its reference data sits beside the truth (hidden ``reference/``). One number per score:
+    no intervals, no Ladder.
+    """
+    from runner.data.archive import REFERENCE
+    from runner.program import run_program_in_temp
+
+    outcome = run_program_in_temp(
+        challenge, truth.parent / REFERENCE, predictions, phase.id if phase else None
+    )
+    scores = {
+        split: {name: Score(value) for name, value in values.items()}
+        for split, values in outcome.scores.items()
+    }
+    return Scored(_status(outcome.status), outcome.message, outcome.detail, scores or None)
 
 
 def withheld_reason(challenge: Challenge) -> str:

@@ -111,6 +111,18 @@ def run_program(
     return read_scores(challenge, outcome.predictions, outcome.detail)
 
 
+def run_program_in_temp(
+    challenge: Challenge, reference: Path, predictions: Path, phase_id: str | None
+) -> ProgramOutcome:
+    """``run_program`` in a private temporary folder, removed afterwards."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="challenge-runner-program-") as tmp:
+        work = Path(tmp)
+        work.chmod(0o755)  # the container's unprivileged user reads the staged input under it
+        return run_program(challenge, reference, predictions, phase_id, work)
+
+
 def read_scores(challenge: Challenge, path: Path, detail: str = "") -> ProgramOutcome:
     """The adapter's ``split,key,value`` rows as scores per split for each metric."""
     program = challenge.program

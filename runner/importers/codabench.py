@@ -1,0 +1,153 @@
+"""Codabench (``competition.yaml`` version 2) bundles -> a challenge folder.
+
+Mapping: phases -> phases (dates, per-day and total limits; a phase with no end gets
+``OPEN_END``, one with ``max_submissions_per_day: 0`` is closed to new submissions); each
+phase's task -> its reference data under hidden ``reference/<phase>/`` and its input data
+under hidden ``inputs/``; the task's scoring program -> ``program:`` (protocol codabench, its
+metadata's command, the bundle's ``docker_image``); the first leaderboard's columns -> metrics
+(key, title as label, sorting as direction, precision); pages and terms -> README.md; each
+phase's ``public_data`` and the ``starting_kit`` -> public/. Result submissions only: a task's
+ingestion program (code submissions) is reported, not imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runner.errors import ConfigError
+from runner.importers.common import (
+    OPEN_END,
+    Draft,
+    metric_name,
+    page_text,
+    parse_date,
+    read_yaml,
+    slug,
+)
+
+MARKER = "competition.yaml"
+
+
+def read_bundle(root: Path, *, challenge_id: str | None = None, image: str | None = None) -> Draft:
+    config = read_yaml(root / MARKER)
+    if str(config.get("version", "1")) != "2":
+        raise ConfigError(
+            f"{root / MARKER}: only Codabench bundles (version: 2) are supported; convert a "
+            "CodaLab (version 1) bundle with Codabench's bundle converter first"
+        )
+    draft = Draft(challenge_id or slug(config.get("title", root.name)), {})
+    tasks = {task.get("index"): task for task in config.get("tasks") or []}
+    draft.data = {
+        "id": draft.id,
+        "title": str(config.get("title") or draft.id)[:120],
+        "summary": _summary(config),
+        "maintainers": ["TODO-maintainer-login"],
+        "predictions": {"format": "files"},
+        "metrics": _metrics(config, draft),
+        "phases": [],
+        "submission_kinds": ["predictions"],
+        "leaderboard": {"best_of": "participant"},
+    }
+    draft.note("maintainers: set your GitHub login(s) in challenge.yaml")
+    for index, phase in enumerate(config.get("phases") or []):
+        _phase(root, phase, index, tasks, draft)
+    _program(root, config, tasks, draft, image)
+    _pages(root, config, draft)
+    if (root / "starting_kit").is_dir():
+        draft.public.append((root / "starting_kit", "starting_kit"))
+    return draft
+
+
+def _summary(config: dict) -> str:
+    text = " ".join(str(config.get("description") or config.get("title") or "").split())
+    return (text or "Imported from Codabench.")[:500]
+
+
+def _metrics(config: dict, draft: Draft) -> list[dict]:
+    boards = config.get("leaderboards") or []
+    if not boards:
+        raise ConfigError("the bundle has no leaderboards: nothing says what the scores are")
+    if len(boards) > 1:
+        draft.note(f"{len(boards) - 1} leaderboard(s) after the first were not imported")
+    columns = sorted(boards[0].get("columns") or [], key=lambda c: c.get("index", 0))
+    metrics = []
+    for column in columns:
+        key = str(column.get("key"))
+        metric = {"name": metric_name(key), "key": key, "label": str(column.get("title", key))}
+        metric["higher_is_better"] = str(column.get("sorting", "desc")).lower() != "asc"
+        if isinstance(column.get("precision"), int):
+            metric["precision"] = min(max(column["precision"], 0), 12)
+        if column.get("computation"):
+            draft.note(f"column {key!r}: computation {column['computation']!r} not supported")
+        metrics.append(metric)
+    return metrics
+
+
+def _phase(root: Path, phase: dict, index: int, tasks: dict, draft: Draft) -> None:
+    phase_id = slug(phase.get("name") or f"phase-{index}", 32)
+    where = f"phase {phase.get('name', index)!r}"
+    start = parse_date(phase.get("start"), f"{where} start", draft)
+    end = parse_date(phase["end"], f"{where} end", draft) if phase.get("end") else None
+    if end is None:
+        draft.note(f"{where} never ends in the original; it ends at {OPEN_END} here")
+    item: dict = {"id": phase_id, "start": start or OPEN_END, "end": end or OPEN_END}
+    limits = {}
+    if phase.get("max_submissions_per_day") is not None:
+        limits["per_day"] = int(phase["max_submissions_per_day"])
+    if phase.get("max_submissions"):
+        limits["total"] = int(phase["max_submissions"])
+    if limits:
+        item["limits"] = limits
+    draft.data["phases"].append(item)
+    phase_tasks = phase.get("tasks") or []
+    if len(phase_tasks) > 1:
+        draft.note(f"{where} has {len(phase_tasks)} tasks; only the first is scored here")
+    task = tasks.get(phase_tasks[0]) if phase_tasks else None
+    if task is None:
+        draft.note(f"{where} has no task: it has no reference data")
+        return
+    if task.get("reference_data"):
+        draft.reference.append((root / task["reference_data"], phase_id))
+    if task.get("input_data") and not draft.inputs:
+        draft.inputs.append((root / task["input_data"], "."))
+    if phase.get("public_data"):
+        draft.public.append((root / phase["public_data"], phase_id))
+
+
+def _program(root: Path, config: dict, tasks: dict, draft: Draft, image: str | None) -> None:
+    folders = sorted({str(t.get("scoring_program")) for t in tasks.values() if t})
+    if not folders or folders == ["None"]:
+        raise ConfigError("no task names a scoring_program: there is nothing to score with")
+    if len(folders) > 1:
+        draft.note(f"tasks use different scoring programs {folders}; the first is used")
+    folder = root / folders[0]
+    draft.program_dir = folder
+    draft.data["program"] = {
+        "path": "scoring_program",
+        "protocol": "codabench",
+        "image": image or str(config.get("docker_image") or "codalab/codalab-legacy:py39"),
+        "command": _command(folder),
+    }
+    if any(t.get("ingestion_program") for t in tasks.values()):
+        draft.note(
+            "the tasks' ingestion program (code submissions) was not imported: participants "
+            "submit result files; port code submissions as a container challenge"
+        )
+
+
+def _command(folder: Path) -> str:
+    for name in ("metadata.yaml", "metadata"):
+        if (folder / name).is_file():
+            command = read_yaml(folder / name).get("command")
+            if command:
+                return str(command)
+    raise ConfigError(f"{folder}: no metadata(.yaml) with a command: line")
+
+
+def _pages(root: Path, config: dict, draft: Draft) -> None:
+    for page in config.get("pages") or []:
+        path = root / str(page.get("file"))
+        if path.is_file():
+            draft.readme.append((str(page.get("title") or path.stem), page_text(path)))
+    if config.get("terms") and (root / str(config["terms"])).is_file():
+        draft.readme.append(("Terms", page_text(root / str(config["terms"]))))
