@@ -156,3 +156,39 @@ def test_pack_into_a_missing_folder(tmp_path, capsys):
     assert capsys.readouterr().err.endswith(
         f"error: {target}: the output's folder does not exist; create it first\n"
     )
+
+
+def test_pack_never_replaces_an_archive_without_force(tmp_path, capsys):
+    main(["data", "keygen", "-o", str(tmp_path / "k")])
+    recipient = capsys.readouterr().out.strip()
+    source = make_tree(tmp_path / "hidden")
+    target = tmp_path / "h.age"
+    target.write_bytes(b"the archive challenge.yaml's sha256 names")
+    args = ["data", "pack", str(source), "-r", recipient, "-o", str(target)]
+    assert main(args) == 1
+    assert capsys.readouterr().err == (
+        f"error: {target}: already exists; pass --force to replace it (its sha256 in "
+        "challenge.yaml must then change too), or choose another file name\n"
+    )
+    assert target.read_bytes() == b"the archive challenge.yaml's sha256 names"
+    assert main([*args, "--force"]) == 0
+    assert target.read_bytes().startswith(b"age-encryption.org/v1")
+
+
+def test_pack_and_open_a_reference_folder_for_a_scoring_program(tmp_path, capsys):
+    main(["data", "keygen", "-o", str(tmp_path / "k")])
+    recipient = capsys.readouterr().out.strip()
+    source = tmp_path / "hidden"
+    (source / "inputs").mkdir(parents=True)
+    (source / "reference" / "dev").mkdir(parents=True)
+    (source / "reference" / "dev" / "truth.json").write_text("{}")
+    assert main(["data", "pack", str(source), "-r", recipient, "-o", str(tmp_path / "h.age")]) == 0
+    sha = capsys.readouterr().out.splitlines()[0].removeprefix("sha256: ")
+    challenge = make_challenge(tmp_path, source="h.age", sha256=sha, key_env="K")
+    data = open_hidden(
+        challenge, cache_dir=tmp_path / "cache", env={"K": (tmp_path / "k").read_text()}
+    )
+    reference = data.reference / "dev" / "truth.json"
+    assert reference.read_text() == "{}"
+    assert reference.stat().st_mode & 0o777 == 0o600  # the scorer's alone, like truth.csv
+    assert (data.reference / "dev").stat().st_mode & 0o777 == 0o700

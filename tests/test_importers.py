@@ -267,6 +267,19 @@ def test_a_file_the_program_refuses_is_invalid_and_counted(
     assert reason in record["message"]
     assert record["scores"] == {}
     assert not (tmp_path / "escape.txt").exists()
+    if "predictions.txt" in files:  # the program's own words reach maintainers, sealed
+        assert "cover exactly" not in json.dumps(record)
+        (path,) = (root / "results").rglob("*.json")
+        assert main(["detail", str(path.relative_to(root))]) == 0
+        assert "predictions must cover exactly the test ids" in capsys.readouterr().out
+
+
+def test_detail_refuses_a_file_that_is_not_a_record(tmp_path, capsys):
+    (tmp_path / "x.json").write_text("[1, 2]")
+    assert main(["detail", str(tmp_path / "x.json")]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'x.json'}: not a result record (no challenge field)\n"
+    )
 
 
 @pytest.mark.docker

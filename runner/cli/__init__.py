@@ -26,6 +26,7 @@ from runner.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USER, RunnerError
 # name -> (module:attribute, one-line help). Keep sorted by name.
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("runner.cli.data:data", "Make keys and encrypted hidden-data archives."),
+    "detail": ("runner.cli.detail:detail", "Print a record's sealed maintainer detail."),
     "evaluate": ("runner.cli.evaluate:evaluate", "Evaluate one submission and record its result."),
     "import": ("runner.cli.importer:import_", "Import a challenge from EvalAI or Codabench."),
     "leaderboard": ("runner.cli.leaderboard:leaderboard", "Print a leaderboard (table/JSON/CSV)."),

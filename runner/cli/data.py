@@ -96,14 +96,28 @@ def _write_secret(path: Path, text: str) -> None:
     show_default=True,
     help="Environment variable name to put in the printed snippet as key_env.",
 )
-def pack(directory: Path, recipients: tuple[str, ...], output: Path, key_env: str) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing archive (records made with the old one become stale).",
+)
+def pack(
+    directory: Path, recipients: tuple[str, ...], output: Path, key_env: str, force: bool
+) -> None:
     """Encrypt a hidden-data folder into an archive.
 
-    DIRECTORY must hold exactly inputs/ (what submissions read as /input) and truth.csv
-    (what only the scorer reads). The archive is a deterministic tar.gz encrypted to every
-    --recipient. Prints the sha256 of the archive and a `hidden:` snippet for
-    challenge.yaml; progress goes to stderr.
+    DIRECTORY must hold inputs/ (what submissions read as /input) and truth.csv (what only
+    the scorer reads), or reference/ for a challenge scored by an imported program. The
+    archive is a deterministic tar.gz encrypted to every --recipient. Prints the sha256 of
+    the archive and a `hidden:` snippet for challenge.yaml; progress goes to stderr. An
+    existing archive is never replaced without --force.
     """
+    if output.exists() and not force:
+        raise DataError(
+            "already exists; pass --force to replace it (its sha256 in challenge.yaml must "
+            "then change too), or choose another file name",
+            path=str(output),
+        )
     say = lambda message: click.echo(message, err=True)  # noqa: E731
     sha256 = hidden_data.pack(directory, recipients, output, progress=say)
     click.echo(f"sha256: {sha256}")

@@ -1,4 +1,5 @@
 """Scores parity predictions: input/ref/truth.txt vs input/res/predictions.txt (id label)."""
+
 import json
 import os
 import sys

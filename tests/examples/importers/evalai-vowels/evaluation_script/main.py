@@ -1,4 +1,5 @@
 """Vowel counting: the annotation maps word -> vowel count; so does the submission."""
+
 import json
 
 
