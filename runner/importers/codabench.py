@@ -73,7 +73,11 @@ def _metrics(config: dict, draft: Draft) -> list[dict]:
     metrics = []
     for column in columns:
         key = str(column.get("key"))
-        metric = {"name": metric_name(key), "key": key, "label": str(column.get("title", key))}
+        metric: dict[str, object] = {
+            "name": metric_name(key),
+            "key": key,
+            "label": str(column.get("title", key)),
+        }
         metric["higher_is_better"] = str(column.get("sorting", "desc")).lower() != "asc"
         if isinstance(column.get("precision"), int):
             metric["precision"] = min(max(column["precision"], 0), 12)

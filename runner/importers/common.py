@@ -65,7 +65,7 @@ def metric_name(text: str) -> str:
     return value if value[:1].isalpha() else f"m_{value}"[:63]
 
 
-def parse_date(value, where: str, draft: Draft) -> str | None:
+def parse_date(value: object, where: str, draft: Draft) -> str | None:
     """RFC 3339 (UTC) from the date forms bundles use; None (with a note) when unreadable."""
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -125,7 +125,7 @@ def page_text(path: Path) -> str:
 
 
 class _NoAliases(yaml.SafeDumper):
-    def ignore_aliases(self, data) -> bool:  # our loader refuses anchors and aliases
+    def ignore_aliases(self, data: object) -> bool:  # our loader refuses anchors and aliases
         return True
 
 

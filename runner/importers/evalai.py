@@ -60,7 +60,9 @@ def read_bundle(
     return drafts
 
 
-def _fill(draft: Draft, root: Path, config: dict, phases, program: Path, image) -> None:
+def _fill(
+    draft: Draft, root: Path, config: dict, phases: list[dict], program: Path, image: str | None
+) -> None:
     splits = _splits(config, phases)
     draft.data = {
         "id": draft.id,
@@ -156,7 +158,7 @@ def _metrics(config: dict, phases: list[dict], draft: Draft) -> list[dict]:
     precisions = {s.get("leaderboard_decimal_precision") for s in links} - {None}
     metrics = []
     for label in labels:
-        metric = {"name": metric_name(label), "key": label, "label": label}
+        metric: dict[str, object] = {"name": metric_name(label), "key": label, "label": label}
         metric["higher_is_better"] = bool(descending)
         if len(precisions) == 1:
             metric["precision"] = min(max(int(next(iter(precisions))), 0), 12)
