@@ -55,7 +55,7 @@ def test_codabench_bundle_maps_phases_metrics_pages_and_data(tmp_path):
     assert (final.id, final.limits.per_day) == ("final", 0)  # closed to new submissions
     assert final.end.year == 2100
     assert challenge.program.protocol == "codabench"
-    assert challenge.program.command == "python3 $program/score.py $input $output"
+    assert challenge.program.command == "python $program/score.py $input $output"
     assert challenge.predictions.format == "files"
     assert any("'Final' never ends" in note for note in done.notes)
     readme = (done.folder / "README.md").read_text()

@@ -16,6 +16,7 @@ import csv
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -45,6 +46,8 @@ def codabench(command):
         for name in sorted(places, key=len, reverse=True):
             word = word.replace(name, places[name])
         argv.append(word)
+    if argv and argv[0] in ("python", "python3") and shutil.which(argv[0]) is None:
+        argv[0] = sys.executable  # images with only python3 (Debian) run `python ...` too
     code = subprocess.call(argv, cwd=program)
     if code != 0:
         fail(f"the scoring program exited with code {code}")
