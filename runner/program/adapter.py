@@ -31,7 +31,7 @@ def fail(message):
 
 def codabench(command):
     """Substitute Codabench's placeholders, run the command, read its scores file."""
-    program = os.path.join(INPUT, "program")
+    program = writable_copy(os.path.join(INPUT, "program"))
     shared = "/tmp/shared"  # noqa: S108 (inside the container)
     os.makedirs(shared, exist_ok=True)
     places = {
@@ -76,19 +76,36 @@ def read_codabench_scores():
 
 def evalai(codename):
     """Call ``evaluate(annotation, submission, codename)`` of the evaluation_script package."""
-    sys.path.insert(0, INPUT)
-    os.chdir(os.path.join(INPUT, "evaluation_script"))
+    package = writable_copy(os.path.join(INPUT, "evaluation_script"))
+    sys.path.insert(0, os.path.dirname(package))
+    os.chdir(package)
     import evaluation_script  # the challenge's own package, unmodified
 
     annotations = only_file(os.path.join(INPUT, "ref"), "reference")
     submission = only_file(os.path.join(INPUT, "res"), "submission")
-    out = evaluation_script.evaluate(annotations, submission, codename)
+    # EvalAI's worker passes the submission's metadata; scripts read (or print) it.
+    metadata = {"status": "running", "challenge_phase": codename, "is_public": False}
+    out = evaluation_script.evaluate(
+        annotations, submission, codename, submission_metadata=metadata
+    )
     rows = []
     for entry in (out or {}).get("result", []):
         for split, scores in entry.items():
             for key, value in scores.items():
                 rows.append((split, key, value))
     return rows
+
+
+def writable_copy(folder):
+    """The program's folder copied under /tmp, where it may write as on its own platform
+    (caches, outputs beside itself); the read-only original when the copy does not fit."""
+    target = os.path.join("/tmp/challenge-runner", os.path.basename(folder))  # noqa: S108
+    try:
+        shutil.copytree(folder, target)
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        return folder
+    return target
 
 
 def only_file(folder, what):
