@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from runner.entrants import Entrants
 from runner.ladder import ladder
 from runner.models import Challenge, MetricSpec, Phase, Result, Score
 from runner.records import current_results, format_time
@@ -80,11 +81,32 @@ def _entrant(challenge: Challenge, result: Result) -> str:
     return result.participant
 
 
-def _group(challenge: Challenge, result: Result) -> tuple[str, ...]:
-    # Each baseline is its own row; everyone else competes as one entrant.
-    if result.baseline:
-        return ("baseline", result.participant, result.submission)
-    return ("entrant", _entrant(challenge, result))
+@dataclass(frozen=True)
+class _Groups:
+    """Who a record ranks as: ``runner.entrants`` keys (user id where known, names without
+    regard to case), and which submissions are baselines -- decided by each submission's
+    latest record, so marking one ``baseline: true`` after its first evaluation moves all its
+    records to the baseline row instead of listing it twice."""
+
+    entrants: Entrants
+    best_of: str
+    baselines: frozenset
+
+    @classmethod
+    def of(cls, challenge: Challenge, results: list[Result]) -> _Groups:
+        entrants = Entrants.of(results)
+        latest: dict[tuple, Result] = {}
+        for r in sorted(results, key=lambda r: (r.created_at, r.evaluation_id)):
+            latest[(entrants.person(r.participant, r.user_id), r.submission)] = r
+        marked = frozenset(key for key, r in latest.items() if r.baseline)
+        return cls(entrants, challenge.leaderboard.best_of, marked)
+
+    def __call__(self, result: Result) -> tuple[str, ...]:
+        # Each baseline is its own row; everyone else competes as one entrant.
+        person = self.entrants.person(result.participant, result.user_id)
+        if (person, result.submission) in self.baselines:
+            return ("baseline", person, result.submission)
+        return ("entrant", self.entrants.ranking_key(result, self.best_of))
 
 
 def _rank_key(scores: dict[str, Score], result: Result, board: Board) -> tuple:
@@ -95,10 +117,12 @@ def _rank_key(scores: dict[str, Score], result: Result, board: Board) -> tuple:
     return (*values, result.created_at, result.evaluation_id)
 
 
-def _pick(challenge: Challenge, records: list[Result], board: Board) -> tuple[Result, dict]:
+def _pick(
+    challenge: Challenge, records: list[Result], board: Board, baseline: bool
+) -> tuple[Result, dict]:
     """The record that stands for a group, and the scores the board shows for it."""
     primary, (higher, precision) = board.metrics[0].name, board.display[0]
-    if board.ladder and not records[0].baseline:
+    if board.ladder and not baseline:
         ci = challenge.leaderboard.ci
         release = ladder(records, primary, higher, split=board.split, ci=ci, precision=precision)
         assert release is not None
@@ -154,21 +178,23 @@ def build_board(
 def _entries(
     challenge: Challenge, in_phase: list[Result], ranked: list[Result], board: Board, phase: Phase
 ) -> tuple[Entry, ...]:
-    counts = Counter(_group(challenge, r) for r in in_phase if r.status != "error")
+    group_of = _Groups.of(challenge, in_phase)
+    counts = Counter(group_of(r) for r in in_phase if r.status != "error")
     groups: dict[tuple[str, ...], list[Result]] = defaultdict(list)
     for result in ranked:
-        groups[_group(challenge, result)].append(result)
+        groups[group_of(result)].append(result)
     picked = []
     for group, records in groups.items():
-        best, scores = _pick(challenge, _selected(records, phase.selection), board)
+        baseline = group[0] == "baseline"
+        best, scores = _pick(challenge, _selected(records, phase.selection), board, baseline)
         picked.append((_rank_key(scores, best, board), group, best, scores))
     picked.sort(key=lambda item: item[0])
     entries, rank = [], 0
     for _, group, best, scores in picked:
-        rank += 0 if best.baseline else 1
-        entries.append(
-            _entry(challenge, best, scores, None if best.baseline else rank, counts[group])
-        )
+        baseline = group[0] == "baseline"
+        rank += 0 if baseline else 1
+        entry = _entry(challenge, best, scores, None if baseline else rank, counts[group])
+        entries.append(replace(entry, baseline=baseline))
     return tuple(entries)
 
 

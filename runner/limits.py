@@ -1,4 +1,4 @@
-"""Submission limits per UTC day and per phase, checked before anything runs (DESIGN §6).
+"""Submission limits per UTC day and per phase (DESIGN §6): one function decides what fits.
 
 Every evaluation counts except ``error`` ones (the platform failed, not the participant):
 invalid predictions, failed, timed-out and out-of-memory runs use up quota like scored ones.
@@ -6,18 +6,24 @@ The day is the UTC calendar day; the total is per phase (records whose ``created
 in the phase window). A corrected record (e.g. a reveal) replaces its original and does not
 count twice.
 
-Whose quota: ``entrant`` is matched against both a record's participant and its team, so a
-team's quota covers all its members' team submissions, and a participant's quota counts
-their own submissions whether or not they were made for a team (joining a team gives no
-extra evaluations).
+Whose quota: a submission draws on its person's quota and, when it is a team's, on the
+team's (``runner.entrants``: people by user id where known, logins and team names without
+regard to case), so joining a team gives no extra evaluations and ``ALICE`` is ``alice``.
+
+``admit`` is the one decision: given the records that exist, the new evaluations (plan items
+not yet run, as ``Claim``s, or new records) and now, it says which new ones fit, in order.
+``pr prepare`` asks it with the plan's own items (so one PR with 8 manifests cannot use 8 of
+5), ``pr record`` asks it again with the freshly fetched results store (so racing PRs cannot
+both pass), and local ``evaluate``/``run`` ask it before running.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
+from runner.entrants import Entrants
 from runner.models import Challenge, Phase, Result
 from runner.records import current_results
 
@@ -32,39 +38,41 @@ class LimitStatus:
     message: str  # participant-safe, says when they may submit again if not allowed
 
 
+@dataclass(frozen=True)
+class Claim:
+    """An evaluation that wants quota but has no record yet (a plan item)."""
+
+    participant: str
+    team: str | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Use:
+    keys: frozenset
+    created_at: datetime
+
+
 def _when(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def _counted(challenge: Challenge, phase: Phase, results: Iterable[Result], entrant: str):
+def _uses(challenge: Challenge, phase: Phase, results: Iterable[Result], entrants: Entrants):
     mine = (r for r in results if r.challenge == challenge.id)
     return [
-        r
+        _Use(entrants.of_result(r), r.created_at)
         for r in current_results(mine)
-        if r.status != "error"
-        and entrant in (r.participant, r.team)
-        and phase.contains(r.created_at)
+        if r.status != "error" and phase.contains(r.created_at)
     ]
 
 
-def check_limits(
-    challenge: Challenge,
-    phase: Phase | None,
-    results: Iterable[Result],
-    entrant: str,
-    now: datetime,
+def _status(
+    challenge: Challenge, phase: Phase, uses: Sequence[_Use], key: str, now: datetime
 ) -> LimitStatus:
-    """Whether ``entrant`` may have one more evaluation now, and a message saying so.
-
-    ``phase`` None (no phase open) means nothing limits the evaluation; it will not rank.
-    """
-    if phase is None:
-        return LimitStatus(
-            True, 0, None, None, None, "no phase is open: this evaluation will not rank"
-        )
-    counted = _counted(challenge, phase, results, entrant)
+    """What ``key``'s quota looks like with ``uses`` counted; allowed: one more fits."""
+    counted = [u for u in uses if key in u.keys]
     today = now.astimezone(UTC).date()
-    used_today = sum(1 for r in counted if r.created_at.astimezone(UTC).date() == today)
+    used_today = sum(1 for u in counted if u.created_at.astimezone(UTC).date() == today)
     limits = phase.limits
     left_today = None if limits.per_day is None else max(limits.per_day - used_today, 0)
     left_total = None if limits.total is None else max(limits.total - len(counted), 0)
@@ -76,6 +84,95 @@ def check_limits(
     return LimitStatus(allowed, used_today, left_today, left_total, resets_at, message)
 
 
+def _no_phase() -> LimitStatus:
+    return LimitStatus(True, 0, None, None, None, "no phase is open: this evaluation will not rank")
+
+
+def _tightest(statuses: list[LimitStatus]) -> LimitStatus:
+    """The first exhausted quota refuses, else the one with the least headroom speaks."""
+    refused = [s for s in statuses if not s.allowed]
+    return refused[0] if refused else min(statuses, key=_headroom)
+
+
+def _keys(entrants: Entrants, new: Claim | Result) -> frozenset:
+    return entrants.quota_keys(new.participant, new.team, new.user_id)
+
+
+def _free(new: Claim | Result, uses_ids: set[str]) -> bool:
+    """A new record that never takes quota: a platform error, or one that replaces a record
+    already counted (a re-evaluation or a reveal keeps its original's place)."""
+    if not isinstance(new, Result):
+        return False
+    return new.status == "error" or (new.supersedes is not None and new.supersedes in uses_ids)
+
+
+def admit(
+    challenge: Challenge,
+    existing: Iterable[Result],
+    new: Sequence[Claim | Result],
+    now: datetime,
+) -> tuple[LimitStatus, ...]:
+    """For each of ``new`` in order: may it be evaluated (or recorded) now?
+
+    Each status is the quota as it stood before that item, with the ones admitted before it
+    counted; ``allowed`` False means it is over the limit and must not be evaluated or
+    recorded (and it then takes no quota). ``existing`` may hold any challenge's records.
+    """
+    existing = [r for r in existing if r.challenge == challenge.id]
+    phase = challenge.phase_at(now)
+    if phase is None:
+        return tuple(_no_phase() for _ in new)
+    entrants = Entrants.of([*existing, *(n for n in new if isinstance(n, Result))])
+    uses = _uses(challenge, phase, existing, entrants)
+    counted_ids = {
+        r.evaluation_id for r in current_results(existing) if phase.contains(r.created_at)
+    }
+    statuses = []
+    for item in new:
+        keys = _keys(entrants, item)
+        status = _tightest([_status(challenge, phase, uses, k, now) for k in sorted(keys)])
+        if _free(item, counted_ids):
+            status = replace(status, allowed=True)
+        elif status.allowed:
+            uses.append(_Use(keys, now))
+        statuses.append(status)
+    return tuple(statuses)
+
+
+def remaining(
+    challenge: Challenge,
+    results: Iterable[Result],
+    participant: str,
+    team: str | None,
+    now: datetime,
+    user_id: int | None = None,
+) -> LimitStatus:
+    """The submitter's quota as it stands with ``results`` counted (allowed: one more fits)."""
+    return admit(challenge, results, [Claim(participant, team, user_id)], now)[0]
+
+
+def check_limits(
+    challenge: Challenge,
+    phase: Phase | None,
+    results: Iterable[Result],
+    entrant: str,
+    now: datetime,
+) -> LimitStatus:
+    """Whether ``entrant`` (a login or a team name) may have one more evaluation now.
+
+    ``phase`` None (no phase open) means nothing limits the evaluation; it will not rank.
+    """
+    if phase is None:
+        return _no_phase()
+    results = list(results)
+    entrants = Entrants.of(results)
+    uses = _uses(challenge, phase, results, entrants)
+    keys = {entrants.person(entrant), entrants.team(entrant)}
+    # One key for "this login or this team", so a member's own and team records both count.
+    marked = [_Use(u.keys | {"*"}, u.created_at) if u.keys & keys else u for u in uses]
+    return _status(challenge, phase, marked, "*", now)
+
+
 def check_submitter_limits(
     challenge: Challenge,
     phase: Phase | None,
@@ -83,21 +180,17 @@ def check_submitter_limits(
     participant: str,
     team: str | None,
     now: datetime,
+    user_id: int | None = None,
 ) -> LimitStatus:
-    """Limits for a submission by ``participant`` (for ``team``, when there is one).
+    """Limits for one more submission by ``participant`` (for ``team``, when there is one).
 
     A team member draws on the team's quota and on their own, so joining a team (or many)
     gives no extra evaluations: the first exhausted quota refuses, else the tighter one
     is reported.
     """
-    results = list(results)
-    statuses = [
-        check_limits(challenge, phase, results, who, now) for who in (participant, team) if who
-    ]
-    refused = [s for s in statuses if not s.allowed]
-    if refused:
-        return refused[0]
-    return min(statuses, key=_headroom)
+    if phase is None:
+        return _no_phase()
+    return remaining(challenge, results, participant, team, now, user_id)
 
 
 def _headroom(status: LimitStatus) -> tuple[float, float]:

@@ -28,7 +28,29 @@ def problems(participant, author, *, team=None, folder=None, known=None):
 
 def test_author_submitting_as_themself():
     assert problems("alice", Author("alice", 1001)) == []
-    assert problems("Alice", Author("alice", 1001)) == []  # logins are case-insensitive
+
+
+def test_a_case_variant_of_the_authors_login_is_refused_with_the_exact_spelling():
+    """GitHub logins are case-insensitive, folders and record paths are not: one spelling."""
+    assert problems("ALICE", Author("alice", 1001)) == [
+        "participant 'ALICE' must be spelled exactly as your GitHub login: "
+        "set participant: alice (and use the folder alice/)"
+    ]
+    assert problems("alice", Author("alice", 1001), folder="Alice") == [
+        "the manifest is in folder 'Alice' but must be in submissions/<challenge>/alice/"
+    ]
+    # A renamed author keeps the old spelling the records hold, and only that one.
+    assert problems("alice", Author("alice2", 1001), known={"alice": 1001}) == []
+    assert problems("ALICE", Author("alice2", 1001), known={"alice": 1001}) == [
+        "participant 'ALICE' is not the pull request's author 'alice2': set participant: alice2"
+    ]
+
+
+def test_a_team_name_must_be_spelled_as_teams_yaml_spells_it():
+    assert problems("alice", Author("alice", 1001), team="OWLS") == [
+        "team 'OWLS' is spelled 'owls' in teams.yaml: set team: owls",
+        "the manifest is in folder 'OWLS' but must be in submissions/<challenge>/owls/",
+    ]
 
 
 def test_manifest_naming_another_login_is_refused():

@@ -143,6 +143,26 @@ def test_team_folder_needs_membership_by_id():
 
 
 @pytest.mark.parametrize(
+    "folder",
+    ["ALICE", "Alice", "alice.", "\u0430lice", "alic\u0435", "OWLS", "owls.", "ａlice"],
+)
+def test_only_the_exact_login_or_team_name_is_a_writable_folder(folder):
+    """Case variants, trailing dots and Unicode look-alikes of an allowed folder are refused."""
+    files = [ChangedFile(f"submissions/bc/{folder}/x.yaml", "added")]
+    [violation] = path_violations(files, ALICE, TEAMS, {}, CHALLENGES)
+    if folder.isascii():
+        assert violation.message == (
+            f"'alice' may not add or change files in submissions/bc/{folder}/: use "
+            "submissions/bc/alice/ or a team folder you are a member of"
+        )
+    else:  # not even a submission path: folder names are ASCII
+        assert violation.message == (
+            "a submission pull request may only add or change files under "
+            "submissions/<challenge>/alice/ (or your team's folder)"
+        )
+
+
+@pytest.mark.parametrize(
     "path",
     [
         "submissions/bc/alice",

@@ -277,3 +277,54 @@ def test_container_pull_request_through_every_job(world, monkeypatch, python_ima
         7,
     )
     assert result.provenance.image_digest
+
+
+def manifest(name: str, participant: str = "alice", folder: str | None = None) -> dict:
+    where = f"submissions/breast-cancer/{folder or participant}"
+    return {
+        f"{where}/{name}.yaml": (
+            f"challenge: breast-cancer\nparticipant: {participant}\nname: {name}\n"
+            f"predictions: {name}.csv\n"
+        ),
+        f"{where}/{name}.csv": PREDICTIONS,
+    }
+
+
+def test_a_pr_with_more_manifests_than_the_daily_limit_gets_only_the_limit(world, monkeypatch):
+    """per_day: 5 and 7 manifests in one PR: 5 evaluated and counted, 2 over the limit."""
+    files = {k: v for n in range(1, 8) for k, v in manifest(f"m{n}").items()}
+    push(world, monkeypatch, files, run_id=601, parent=world.base)
+    root, plan = str(world.checkout), str(world.tmp / "run-601" / "prepared")
+    assert main(["pr", "prepare", "--root", root, "--out", plan]) == 0
+    items = json.loads((Path(plan) / "plan.json").read_text())["items"]
+    assert [(i["name"], i["status"]) for i in items] == [
+        *[(f"m{n}", "ready") for n in range(1, 6)],
+        ("m6", "over_limit"),
+        ("m7", "over_limit"),
+    ]
+    assert items[5]["problems"][0]["message"] == (
+        "over the limit, not evaluated and not counted: 5 of 5 evaluations used today (UTC); "
+        f"next at {_next_midnight()}"
+    )
+    matrix = (world.tmp / "output.txt").read_text()
+    assert "m5" in matrix and "m6" not in matrix
+
+
+def _next_midnight() -> str:
+    from datetime import UTC, datetime, time, timedelta
+
+    today = datetime.now(UTC).date()
+    return f"{datetime.combine(today + timedelta(days=1), time()):%Y-%m-%d %H:%M} UTC"
+
+
+def test_a_case_variant_of_the_authors_login_is_refused(world, monkeypatch):
+    """alice submitting as ALICE in submissions/<c>/ALICE/: no fresh quota, no second entrant."""
+    push(world, monkeypatch, manifest("gbm", "ALICE"), run_id=701, parent=world.base)
+    run_workflow(world, 701, record=False)
+    [comment] = bot_comments(world)
+    assert "### ❌ Submission rules — invalid submission" in comment["body"]
+    assert (
+        "\\'alice\\' may not add or change files in submissions\\/breast\\-cancer\\/ALICE\\/\\: "
+        "use submissions\\/breast\\-cancer\\/alice\\/"
+    ) in comment["body"]
+    assert not (world.checkout / "results").exists()

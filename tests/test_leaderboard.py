@@ -402,3 +402,33 @@ def test_fixed_step_ladder_board_drops_the_interval_of_a_rounded_score():
     assert (shown.ci_low, shown.ci_high) == (None, None)
     exported = json.loads(board_to_json(build_board(ch, records, OPEN)))
     assert "0.815" not in json.dumps(exported) and "0.835" not in json.dumps(exported)
+
+
+def test_case_variants_and_a_renamed_login_rank_as_one_entrant():
+    """alice/ALICE, and alice renamed to alice2 (same user id), are one row, not three."""
+    records = [
+        rec("alice", 0.90, hour=1, user_id=1001),
+        rec("ALICE", 0.95, hour=2),  # no id (a local record): the login ties it to 1001
+        rec("alice2", 0.93, hour=3, user_id=1001),
+        rec("bob", 0.91, hour=4, user_id=2002),
+    ]
+    board = build_board(CH, records, OPEN)
+    assert ranking(board) == [(1, "ALICE", "s2"), (2, "bob", "s4")]
+    assert board.entries[0].evaluations == 3
+
+
+def test_selection_counts_a_case_variant_as_the_same_entrant():
+    phase = replace(OPEN, selection=1)
+    records = [rec("alice", 0.99, hour=1), rec("Alice", 0.80, hour=2)]
+    assert ranking(build_board(CH, records, phase)) == [(1, "Alice", "s2")]
+
+
+def test_a_submission_marked_baseline_later_is_listed_once_as_a_baseline():
+    records = [
+        rec("octocat", 0.96, hour=1, submission="logreg"),  # before `baseline: true`
+        rec("octocat", 0.96, hour=2, submission="logreg", baseline=True),
+        rec("bob", 0.90, hour=3),
+    ]
+    board = build_board(CH, records, OPEN)
+    assert ranking(board) == [(None, "octocat", "logreg"), (1, "bob", "s3")]
+    assert [e.baseline for e in board.entries] == [True, False]

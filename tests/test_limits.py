@@ -124,3 +124,65 @@ def test_joining_a_team_gives_no_extra_evaluations():
     ]
     roomy = check_submitter_limits(ch, OPEN, team, "alice", "red", now)
     assert (roomy.allowed, roomy.left_today) == (True, 2)  # the tighter of alice's 5 and red's 2
+
+
+# ---------------------------------------------------------------- admit: one decision
+
+
+def test_a_plan_of_eight_items_gets_five_the_rest_is_over_the_limit():
+    from runner.limits import Claim, admit
+
+    statuses = admit(CH, [], [Claim("alice", None, 1001)] * 8, NOW)
+    assert [s.allowed for s in statuses] == [True] * 5 + [False] * 3
+    assert statuses[4].left_today == 1  # before the fifth was counted
+    assert (
+        statuses[5].message == "5 of 5 evaluations used today (UTC); next at 2026-12-06 00:00 UTC"
+    )
+
+
+def test_admit_counts_committed_records_and_the_plans_earlier_items_together():
+    from runner.limits import Claim, admit
+
+    records = [today("scored", h) for h in range(3)]
+    statuses = admit(
+        CH, records, [Claim("alice"), Claim("bob"), Claim("alice"), Claim("alice")], NOW
+    )
+    assert [s.allowed for s in statuses] == [True, True, True, False]
+
+
+def test_two_racing_prs_cannot_both_record_past_the_limit():
+    """pr record re-checks new records against the freshly fetched store."""
+    from runner.limits import admit
+
+    store = [today("scored", h) for h in range(4)]  # the other PR landed its 4th
+    mine = [today("scored", 10, evaluation_id=f"20261205T100000Z-0000000{i}") for i in (1, 2)]
+    assert [s.allowed for s in admit(CH, store, mine, NOW)] == [True, False]
+
+
+def test_new_platform_errors_and_reevaluations_always_fit():
+    from runner.limits import admit
+
+    store = [today("scored", h) for h in range(5)]
+    error = today("error", 10, evaluation_id="20261205T100000Z-00000001")
+    again = replace(store[0], evaluation_id="20261205T100000Z-00000002",
+                    supersedes=store[0].evaluation_id)  # fmt: skip
+    fresh = today("scored", 11, evaluation_id="20261205T110000Z-00000003")
+    assert [s.allowed for s in admit(CH, store, [error, again, fresh], NOW)] == [True, True, False]
+
+
+def test_case_variants_and_renames_share_one_quota():
+    """ALICE is alice; alice renamed to alice2 (same user id) is alice too."""
+    from runner.limits import Claim, admit
+
+    records = [today("scored", h, participant="alice", user_id=1001) for h in range(3)]
+    records.append(today("scored", 4, participant="Alice"))  # a local record, no id
+    assert check_limits(CH, OPEN, records, "ALICE", NOW).used_today == 4
+    statuses = admit(CH, records, [Claim("alice2", None, 1001), Claim("ALICE")], NOW)
+    assert [s.allowed for s in statuses] == [True, False]
+    other = admit(CH, records, [Claim("alice", None, 2002)], NOW)[0]  # a login that changed hands
+    assert other.allowed and other.used_today == 0  # the old account's records are not its
+
+
+def test_team_names_differing_in_case_are_one_team():
+    records = [today("scored", h, participant="bob", team="Red") for h in range(5)]
+    assert not check_limits(CH, OPEN, records, "red", NOW).allowed

@@ -38,6 +38,13 @@ WORDING: dict[str, tuple[str, str, str]] = {
         "invalid submission",
         "The submission was not evaluated: fix the problems below and push again.",
     ),
+    "over_limit": (
+        "🚫",
+        "over the limit",
+        "The submission was not evaluated: it is beyond your evaluation limits (counting "
+        "the other submissions of this pull request). It does not count against them; "
+        "push it again when the limits allow.",
+    ),
     "failed": (
         "❌",
         "submission failed",

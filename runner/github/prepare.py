@@ -7,7 +7,9 @@ loader against the base checkout's challenges, its identity checked, and its lim
 Locally, the manifests given are copied from the working tree instead (no identity check).
 
 The outcome is ``out/plan.json``, which later steps (ingest, score, report) read; it never
-holds a secret. Each item is ``ready`` (to evaluate) or ``invalid`` with its problems.
+holds a secret. Each item is ``ready`` (to evaluate), ``invalid`` with its problems, or
+``over_limit``: limits are counted over the plan's own items too (``runner.limits.admit``),
+so a PR with 8 manifests for a challenge allowing 5 a day gets 5 ready and 3 over the limit.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +27,9 @@ from runner.github.event import PullRequestEvent
 from runner.github.identity import Author, identity_problems, teams_from_bytes
 
 PLAN_VERSION = 1
+# ready: to evaluate; invalid: not evaluated, its problems say why; over_limit: valid but
+# beyond the entrant's quota (counting the plan's own items): not evaluated, not counted.
+ITEM_STATUSES = ("ready", "invalid", "over_limit")
 POLICY_ID = "pull-request"  # the pseudo-challenge of a comment about the PR's paths
 
 
@@ -32,7 +37,7 @@ POLICY_ID = "pull-request"  # the pseudo-challenge of a comment about the PR's p
 class Item:
     challenge: str
     manifest: str  # repo-relative, under out/tree/
-    status: str  # ready | invalid
+    status: str  # ready | invalid | over_limit (see ITEM_STATUSES)
     participant: str = ""
     team: str | None = None
     name: str = ""
@@ -119,7 +124,7 @@ def check_manifest(
     now: datetime,
     base_ref: str = "the base branch",
 ) -> Item:
-    """Validate one fetched manifest: schema, files, identity, limits."""
+    """Validate one fetched manifest: schema, files, identity (limits: ``apply_limits``)."""
     from runner.loader import ValidationFailed, load_submission
 
     rel = str(manifest.relative_to(tree))
@@ -144,34 +149,53 @@ def check_manifest(
             known_ids=known_ids,
             base_ref=base_ref,
         )
-    problems += _limit_problems(repo, sub, now)
     if problems:
         found = tuple({"file": rel, "line": None, "column": None, "message": p} for p in problems)
         return Item(**{**asdict(base), "status": "invalid", "problems": found})
     return base
 
 
-def _limit_problems(repo, sub, now: datetime) -> list[str]:
-    from runner.limits import check_submitter_limits
+def apply_limits(
+    items: tuple[Item, ...], repo, now: datetime, user_id: int | None = None
+) -> tuple[Item, ...]:
+    """The items with those beyond their entrant's quota marked ``over_limit``.
+
+    The ready items of a challenge are admitted in plan order against the committed records
+    *and the plan's earlier items*; the excess is not evaluated and takes no quota.
+    """
+    from runner.limits import Claim, admit
     from runner.records import load_results
 
-    challenge = repo.challenges[sub.challenge]
-    phase = challenge.phase_at(now)
-    if phase is None:
-        return []
-    results = load_results(repo.root / "results", challenge.id).results
-    status = check_submitter_limits(challenge, phase, results, sub.participant, sub.team, now)
-    return [] if status.allowed else [status.message]
+    verdicts: dict[int, str] = {}
+    for challenge_id in dict.fromkeys(i.challenge for i in items if i.status == "ready"):
+        challenge = repo.challenges[challenge_id]
+        mine = [
+            n for n, i in enumerate(items) if i.status == "ready" and i.challenge == challenge_id
+        ]
+        claims = [Claim(items[n].participant, items[n].team, user_id) for n in mine]
+        results = load_results(repo.root / "results", challenge_id).results
+        for n, status in zip(mine, admit(challenge, results, claims, now), strict=True):
+            if not status.allowed:
+                verdicts[n] = status.message
+    return tuple(
+        _over_limit(item, verdicts[n]) if n in verdicts else item for n, item in enumerate(items)
+    )
+
+
+def _over_limit(item: Item, why: str) -> Item:
+    message = f"over the limit, not evaluated and not counted: {why}"
+    found = ({"file": item.manifest, "line": None, "column": None, "message": message},)
+    return replace(item, status="over_limit", problems=found)
 
 
 def known_user_ids(results_dir: Path) -> dict[str, int]:
-    """login (lower case) -> the GitHub user id earlier records tie it to."""
+    """login (as the records spell it) -> the GitHub user id earlier records tie it to."""
     from runner.records import load_results
 
     ids: dict[str, int] = {}
     for result in load_results(results_dir).results:
         if result.user_id is not None:
-            ids.setdefault(result.participant.lower(), result.user_id)
+            ids.setdefault(result.participant, result.user_id)
     return ids
 
 
@@ -202,7 +226,7 @@ def prepare_github(event: PullRequestEvent, client, root: Path, out: Path, now: 
         check_manifest(m, fetched, repo, author, known, teams, now, event.base_ref)
         for m in manifests
     )
-    return Plan(items, event)
+    return Plan(apply_limits(items, repo, now, event.author_id), event)
 
 
 def platform_error_plan(event: PullRequestEvent) -> Plan:
@@ -226,4 +250,4 @@ def prepare_local(manifests: list[Path], root: Path, out: Path, now: datetime) -
             shutil.copytree(folder, target, symlinks=True)
         copied = target / manifest.name
         items.append(check_manifest(copied, tree, repo, None, {}, repo.teams, now))
-    return Plan(tuple(items), None)
+    return Plan(apply_limits(tuple(items), repo, now), None)

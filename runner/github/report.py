@@ -16,7 +16,7 @@ from runner.github.comment import CommentData, LimitsLine, MetricLine, Standing,
 from runner.github.prepare import POLICY_ID, Item, Plan
 from runner.models import Challenge, Result
 
-STATUS_ORDER = ("error", "invalid", "failed", "timeout", "oom", "pending", "scored")
+STATUS_ORDER = ("error", "invalid", "failed", "timeout", "oom", "over_limit", "pending", "scored")
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ class Report:
 def item_status(item: Item, result: Result | None, pending: bool) -> str:
     if result is not None:
         return result.status
-    if item.status == "invalid":
-        return "invalid"
+    if item.status in ("invalid", "over_limit"):
+        return item.status
     return "pending" if pending else "error"
 
 
@@ -220,5 +220,6 @@ def _describe(status: str, result: Result | None) -> str:
     return {
         "pending": "evaluating",
         "invalid": "invalid submission",
+        "over_limit": "over the limit (not evaluated, not counted)",
         "error": "platform error (not counted)",
     }.get(status, f"submission {status}")

@@ -38,6 +38,7 @@ LABELS: dict[str, str] = {
     "failed": "failed",
     "timeout": "failed",
     "oom": "failed",
+    "over_limit": "over-limit",
     "error": "error",
 }
 COMMIT_STATE = {"pending": "pending", "scored": "success", "error": "error"}  # others: failure
