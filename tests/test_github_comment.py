@@ -12,6 +12,7 @@ from runner.github.comment import (
     LimitsLine,
     MetricLine,
     Standing,
+    SubmissionLine,
     render_comment,
     utf16_len,
 )
@@ -23,24 +24,34 @@ PAYLOAD = "@org/x <img src=x> [a](javascript:x)"
 RUN = "https://github.com/org/challenges/actions/runs/42"
 
 
-def data(**overrides) -> CommentData:
+def line(**overrides) -> SubmissionLine:
     base = dict(
-        challenge="breast-cancer",
-        title="Breast cancer diagnosis",
-        head_sha=SHA,
         status="scored",
         participant="alice",
         submission="gbm",
-        phase="open",
         metrics=(
             MetricLine("roc_auc", 0.987654, 0.97, 0.995, 4, primary=True),
             MetricLine("log_loss", 0.1234, 0.1, 0.15, 3),
         ),
         standing=Standing(2, 5, "bob", 0.991, True),
-        limits=LimitsLine(3, 97, datetime(2026, 11, 23, tzinfo=UTC)),
+    )
+    return SubmissionLine(**{**base, **overrides})
+
+
+def data(**overrides) -> CommentData:
+    """One submission's comment; comment fields or the submission's fields may be overridden."""
+    comment_fields = {"challenge", "title", "head_sha", "phase", "limits", "run_url", "submissions"}
+    mine = {k: v for k, v in overrides.items() if k not in comment_fields}
+    base = dict(
+        challenge="breast-cancer",
+        title="Breast cancer diagnosis",
+        head_sha=SHA,
+        submissions=(line(**mine),),
+        phase="open",
+        limits=(LimitsLine(3, 97, datetime(2026, 11, 23, tzinfo=UTC), "alice"),),
         run_url=RUN,
     )
-    return CommentData(**{**base, **overrides})
+    return CommentData(**{**base, **{k: v for k, v in overrides.items() if k in comment_fields}})
 
 
 def test_scored_comment_has_every_part():
@@ -54,15 +65,15 @@ def test_scored_comment_has_every_part():
     assert "| roc\\_auc (primary) | 0.9877 | [0.9700, 0.9950] |" in body
     assert "| log\\_loss | 0.123 | [0.100, 0.150] |" in body
     assert (
-        "**Limits** · 3 evaluations left today (resets 2026-11-23 00:00 UTC) · "
-        "97 left in this phase"
+        "**Limits after this pull request** · 3 evaluations left today "
+        "(resets 2026-11-23 00:00 UTC) · 97 left in this phase"
     ) in body
     assert f"[Workflow run]({RUN})" in body
 
 
 def test_leader_sees_that_they_lead():
     body = render_comment(data(standing=Standing(1, 5, "alice", 0.987654, True)))
-    assert "provisional rank **1** of 5 · you lead the board" in body
+    assert "provisional rank **1** of 5 · this submission leads the board" in body
 
 
 def test_platform_error_wording_differs_from_submission_failures():
@@ -124,32 +135,43 @@ def test_untrusted_run_url_is_dropped():
     assert "javascript" not in body and "[Workflow run]" not in body
 
 
-def test_with_the_ladder_the_comment_shows_only_the_released_score():
-    """A submission within the noise of the entrant's best: its own score stays hidden."""
-    from dataclasses import replace
-    from datetime import timedelta
+def test_every_submission_has_a_row_and_a_section():
+    subs = (
+        line(submission="gbm", url="https://org.github.io/c/challenges/bc/submissions/alice/gbm.html",
+             standing=Standing(2, 5, "bob", 0.991, True, 1, "xgb", 0.995, "logreg", 0.95)),
+        line(submission="bad", status="invalid", metrics=(), standing=None,
+             problems=("bad.yaml:3: $.name: 'x' is not the file name",)),
+        line(submission="m7", status="over_limit", metrics=(), standing=None),
+    )  # fmt: skip
+    body = render_comment(data(submissions=subs))
+    assert "### ❌ Breast cancer diagnosis — 3 submissions: 1 invalid submission, " in body
+    assert "1 over the limit, 1 scored" in body
+    assert (
+        "| [gbm](https://org.github.io/c/challenges/bc/submissions/alice/gbm.html) | alice | "
+        "✅ scored | 0.9877 [0.9700, 0.9950] | 2 of 5 | rank 1: xgb 0.9950 | "
+        "0.0033 behind bob | 0.0377 ahead of logreg |"
+    ) in body
+    assert "| bad | alice | ❌ invalid submission | — | — | — | — | — |" in body
+    assert "| m7 | alice | 🚫 over the limit | — | — | — | — | — |" in body
+    assert "#### ❌ bad by alice — invalid submission" in body
+    assert "- bad\\.yaml\\:3\\: \\$\\.name\\: \\'x\\' is not the file name" in body
+    assert "#### 🚫 m7 by alice — over the limit" in body
+    assert "It does not count against them" in body
 
-    from records_factory import challenge, result, scores, utc
 
-    from runner.github.report import metric_lines, released_scores
-    from runner.models import LadderStats, LeaderboardSpec
+def test_a_participant_controlled_site_url_cannot_inject_a_link():
+    body = render_comment(data(url="javascript:alert(1)"))
+    assert "javascript" not in body and "[gbm]" not in body
 
-    base = challenge(leaderboard=LeaderboardSpec(ladder=True))
-    ladder_challenge = replace(base, metrics=(base.metrics[1], base.metrics[0]))  # log_loss first
-    start = utc("2026-12-05T12:00")
 
-    def record(loss: float, hour: int):
-        return result(
-            submission=f"s{hour}",
-            created_at=start + timedelta(hours=hour),
-            scores={"public": scores(log_loss=loss, roc_auc=0.9, accuracy=0.8)},
-            ladder=LadderStats(loss, 0.4, 400),
-        )
-
-    first, probe = record(0.50, 0), record(0.49, 1)
-    now = start + timedelta(hours=2)
-    shown = released_scores(ladder_challenge, probe, [first], now)
-    lines = {line.name: line.value for line in metric_lines(ladder_challenge, shown)}
-    assert lines["log_loss"] == 0.50  # the released value, not the probe's 0.49
-    plain = replace(ladder_challenge, leaderboard=LeaderboardSpec())
-    assert released_scores(plain, probe, [first], now) is probe
+def test_a_thousand_submissions_stay_under_the_limit_with_a_pointer_to_the_run():
+    subs = tuple(
+        line(submission=f"s{i}", status="invalid", metrics=(), problems=("p " * 300,) * 20,
+             description=PAYLOAD * 100)
+        for i in range(1000)
+    )  # fmt: skip
+    body = render_comment(data(submissions=subs))
+    assert utf16_len(body) <= 65_000
+    assert body.rstrip().endswith(f"the full report is in the run: {RUN}*")
+    assert parse_marker(body) == ("breast-cancer", SHA)
+    assert "<img" not in body and "@org" not in body

@@ -121,7 +121,7 @@ def test_pull_request_is_evaluated_and_reported_once(world, monkeypatch, capsys)
     assert parse_marker(body) == ("breast-cancer", first)
     assert "### ✅ Breast cancer diagnosis — scored" in body
     assert "| roc\\_auc (primary) | 0.9983 |" in body
-    assert "provisional rank **1** of 1 · you lead the board" in body
+    assert "provisional rank **1** of 1 · this submission leads the board" in body
     assert "4 evaluations left today" in body
     assert "[Workflow run](https://github.com/org/challenges/actions/runs/101)" in body
     assert "<img" not in body and "](javascript" not in body and "@org" not in body
@@ -179,7 +179,7 @@ def test_spoofed_folder_is_refused_with_one_invalid_comment(world, monkeypatch):
     run_workflow(world, 201, record=False)
     [comment] = bot_comments(world)
     assert "### ❌ Submission rules — invalid submission" in comment["body"]
-    assert "**Submission** this pull request by mallory" in comment["body"]
+    assert "#### ❌ this pull request by mallory — invalid submission" in comment["body"]
     assert (
         "- submissions\\/breast\\-cancer\\/alice\\/gbm\\.yaml\\: \\'mallory\\' may not add or "
         "change files in submissions\\/breast\\-cancer\\/alice\\/\\: use "
@@ -328,3 +328,59 @@ def test_a_case_variant_of_the_authors_login_is_refused(world, monkeypatch):
         "use submissions\\/breast\\-cancer\\/alice\\/"
     ) in comment["body"]
     assert not (world.checkout / "results").exists()
+
+
+def test_one_comment_lists_every_submission_of_each_kind(world, monkeypatch):
+    """scored, invalid (predictions and manifest), failed, timeout and over the limit."""
+    from datetime import UTC, datetime
+
+    from records_factory import result
+
+    from runner.records import new_evaluation_id, write_result
+
+    digest = "ghcr.io/alice/m@sha256:" + "a" * 64
+    files = {**manifest("good"), **manifest("badcsv")}
+    files["submissions/breast-cancer/alice/badcsv.csv"] = "id,malignant\nbc-0001,2\n"
+    for name in ("crash", "slow"):
+        files[f"submissions/breast-cancer/alice/{name}.yaml"] = (
+            f"challenge: breast-cancer\nparticipant: alice\nname: {name}\nimage: {digest}\n"
+        )
+    files.update(manifest("extra1"))
+    files.update(manifest("zextra"))  # the 6th ready one (plan order): over the limit
+    files["submissions/breast-cancer/alice/broken.yaml"] = "challenge: breast-cancer\nname: 3\n"
+    head = push(world, monkeypatch, files, run_id=801, parent=world.base)
+    root, work = str(world.checkout), world.tmp / "run-801"
+    plan, records = str(work / "prepared"), work / "records"
+    assert main(["pr", "prepare", "--root", root, "--out", plan]) == 0
+    for name in ("good", "badcsv", "extra1"):
+        args = ["--plan", plan, "--item", f"breast-cancer/alice/{name}", "--out", str(records)]
+        assert main(["pr", "score", "--root", root, *args]) == 0
+    now = datetime.now(UTC)
+    for name, status in (("crash", "failed"), ("slow", "timeout")):  # as the score job writes them
+        write_result(records, result(challenge="breast-cancer", participant="alice",
+                                     submission=name, status=status, scores={}, user_id=1001,
+                                     message=f"the container {status}", created_at=now,
+                                     evaluation_id=new_evaluation_id(now)))  # fmt: skip
+    assert main(["pr", "record", "--records", str(records), "--results", f"{root}/results"]) == 0
+    assert main(["pr", "report", "--root", root, "--plan", plan, "--records", str(records)]) == 0
+
+    [comment] = bot_comments(world)
+    body = comment["body"]
+    assert parse_marker(body) == ("breast-cancer", head)
+    assert "### ❌ Breast cancer diagnosis — 7 submissions: 2 invalid submission, " in body
+    assert "1 submission failed, 1 submission timed out, 1 over the limit, 2 scored" in body
+    for name, words in (
+        ("broken\\.yaml", "❌ invalid submission"),
+        ("crash", "❌ submission failed"),
+        ("zextra", "🚫 over the limit"),
+        ("slow", "⏱️ submission timed out"),
+        ("badcsv", "❌ invalid submission"),
+    ):
+        assert f"| {name} | alice | {words} | — | — | — | — | — |" in body
+    assert "| good | alice | ✅ scored | 0.9983 [" in body
+    assert "| extra1 | alice | ✅ scored | 0.9983 [" in body
+    assert body.count("#### ") == 7
+    assert "**Limits after this pull request** · 0 evaluations left today" in body
+    assert world.state.labels[7] == ["invalid"]
+    recorded = load_results(world.checkout / "results").results
+    assert sorted(r.submission for r in recorded) == ["badcsv", "crash", "extra1", "good", "slow"]

@@ -96,7 +96,8 @@ def test_score_of_a_predictions_submission_locally(tmp_path, monkeypatch, capsys
     assert out.startswith(
         "--- breast-cancer: scored\n<!-- challenge-runner challenge=breast-cancer sha="
     )
-    assert "**Submission** logreg by octocat · commit (local)" in out
+    assert "Commit (local) · phase " in out
+    assert "#### ✅ logreg by octocat — scored" in out
     [result] = load_results(records).results
     assert result.status == "scored" and result.provenance.pull_request is None
 

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from runner.github.prepare import Plan
-from runner.github.report import STATUS_ORDER, Report, build_reports
+from runner.github.report import Report, build_reports
+from runner.github.statuses import STATUS_ORDER
 from runner.github.sticky import (
     DEFAULT_BOT_LOGIN,
     post_sticky,
@@ -26,6 +27,17 @@ def load_new_results(records: Path | None) -> dict:
     return {
         f"{r.challenge}/{r.participant}/{r.submission}": r for r in load_results(records).results
     }
+
+
+def site_url(root: Path) -> str | None:
+    """``site_url`` of the base checkout's ``mkdocs.yml`` (where submission pages live), read
+    as one line: the file may hold MkDocs' Python tags, which a safe YAML loader refuses."""
+    import re
+
+    path = root / "mkdocs.yml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    found = re.search(r"^site_url:\s*[\"']?(https?://[^\s\"']+)", text, re.MULTILINE)
+    return found.group(1) if found else None
 
 
 def publish_reports(
@@ -48,6 +60,7 @@ def publish_reports(
         load_new_results(records),
         load_results(root / "results").results,
         pending=pending,
+        site_url=site_url(root),
     )
     if client is None:
         return [line for r in reports for line in (f"--- {r.challenge}: {r.status}", r.body)]

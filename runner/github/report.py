@@ -9,14 +9,19 @@ a ``ready`` item without a record means the evaluation jobs failed: that is the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from runner.github.comment import CommentData, LimitsLine, MetricLine, Standing, render_comment
+from runner.github.comment import (
+    CommentData,
+    LimitsLine,
+    MetricLine,
+    Standing,
+    SubmissionLine,
+    render_comment,
+)
 from runner.github.prepare import POLICY_ID, Item, Plan
 from runner.models import Challenge, Result
-
-STATUS_ORDER = ("error", "invalid", "failed", "timeout", "oom", "over_limit", "pending", "scored")
 
 
 @dataclass(frozen=True)
@@ -53,71 +58,87 @@ def metric_lines(
     return tuple(lines)
 
 
-def _board_entries(challenge: Challenge, result: Result, results: Iterable[Result], now):
-    """(ranked entries, the result's entrant's entry) on the public board, or None."""
+def _board(challenge: Challenge, results: Iterable[Result], now: datetime, phase):
     from runner.leaderboard import build_board
+
+    return build_board(challenge, results, phase, split="public", now=now)
+
+
+def _standing(challenge: Challenge, result: Result, seen: list[Result], now: datetime):
+    """(Standing, withheld) for a scored ``result`` with ``seen`` (the store and this PR's
+    records) on the public board; withheld: the Ladder released no score of its own."""
+    from runner.entrants import Entrants
+    from runner.scoring import metric_display
 
     phase = challenge.phase_at(result.created_at)
     if phase is None or result.status != "scored":
-        return None
-    board = build_board(challenge, [*results, result], phase, split="public", now=now)
+        return None, False
+    board = _board(challenge, seen, now, phase)
     ranked = [e for e in board.entries if e.rank is not None]
-    if not ranked:
-        return None
-    mine = next((e for e in ranked if e.result.evaluation_id == result.evaluation_id), None)
-    return ranked, mine or next((e for e in ranked if e.entrant == result.entrant), None)
-
-
-def released_scores(
-    challenge: Challenge, result: Result, results: Iterable[Result], now: datetime
-) -> Result:
-    """The record whose public scores the comment may show.
-
-    With the Ladder on, only the score the Ladder released for the entrant may be shown:
-    the submission's own score would leak exactly what the Ladder hides.
-    """
-    if not challenge.leaderboard.ladder:
-        return result
-    found = _board_entries(challenge, result, results, now)
-    mine = found[1] if found else None
-    if mine is None:
-        return result
-    return replace(result, scores={**result.scores, "public": dict(mine.scores)})
-
-
-def standing(
-    challenge: Challenge, result: Result, results: Iterable[Result], now: datetime
-) -> Standing | None:
-    """Provisional rank of the result's entrant on the public board, and the leader."""
-    from runner.scoring import metric_display
-
-    found = _board_entries(challenge, result, results, now)
-    if found is None:
-        return None
-    ranked, mine = found
-    leader = ranked[0]
+    entrants = Entrants.of(seen)
+    key = entrants.ranking_key(result, challenge.leaderboard.best_of)
+    mine = next(
+        (e for e in ranked if entrants.ranking_key(e.result, challenge.leaderboard.best_of) == key),
+        None,
+    )
+    withheld = board.ladder and (mine is None or mine.result.evaluation_id != result.evaluation_id)
+    rank = None
+    if not board.ladder:  # this submission as its entrant's only one: where would it stand?
+        others = [
+            r
+            for r in seen
+            if entrants.ranking_key(r, challenge.leaderboard.best_of) != key or r.baseline
+        ]
+        alone = _board(challenge, [*others, result], now, phase)
+        rank = next(
+            (e.rank for e in alone.entries if e.result.evaluation_id == result.evaluation_id), None
+        )
+    elif not withheld and mine is not None:
+        rank = mine.rank
     primary = challenge.primary.name
     higher, _ = metric_display(challenge, challenge.primary)
-    leader_score = leader.scores.get(primary)
+    leader = ranked[0] if ranked else None
+    base = next((e for e in board.entries if e.baseline and primary in e.scores), None)
     return Standing(
-        rank=mine.rank if mine else None,
-        entrants=len(ranked),
-        leader=leader.entrant,
-        leader_value=leader_score.value if leader_score else None,
+        rank=rank,
+        entrants=len(ranked) if mine else len(ranked) + 1,
+        leader=leader.entrant if leader else None,
+        leader_value=_value(leader, primary),
         higher_is_better=higher,
-    )
+        best_rank=mine.rank if mine else None,
+        best_submission=mine.submission if mine else None,
+        best_value=_value(mine, primary),
+        baseline=base.submission if base else None,
+        baseline_value=_value(base, primary),
+    ), withheld
 
 
-def limits_line(
-    challenge: Challenge, entrant: str, results: Iterable[Result], now: datetime
-) -> LimitsLine | None:
-    from runner.limits import check_limits
+def _value(entry, metric: str) -> float | None:
+    score = entry.scores.get(metric) if entry is not None else None
+    return score.value if score is not None else None
 
-    phase = challenge.phase_at(now)
-    if phase is None:
-        return None
-    status = check_limits(challenge, phase, list(results), entrant, now)
-    return LimitsLine(status.left_today, status.left_total, status.resets_at)
+
+def limits_lines(
+    challenge: Challenge,
+    items: list[Item],
+    seen: list[Result],
+    pending: list[Item],
+    now: datetime,
+    user_id: int | None = None,
+) -> tuple[LimitsLine, ...]:
+    """Each entrant's limits as they stand after this PR: its records counted, and its
+    ready items still being evaluated counted as if they had been."""
+    from runner.limits import Claim, admit
+
+    if challenge.phase_at(now) is None:
+        return ()
+    claims = [Claim(i.participant, i.team, user_id) for i in pending]
+    lines = []
+    for participant, team in dict.fromkeys((i.participant, i.team) for i in items if i.participant):
+        status = admit(challenge, seen, [*claims, Claim(participant, team, user_id)], now)[-1]
+        who = team or participant
+        lines.append(LimitsLine(status.left_today, status.left_total, status.resets_at, who))
+    return tuple(lines)
 
 
 def build_reports(
@@ -128,9 +149,10 @@ def build_reports(
     *,
     pending: bool = False,
     now: datetime | None = None,
+    site_url: str | None = None,
 ) -> list[Report]:
-    """One report per challenge in the plan (items of a challenge: the worst status wins,
-    and the comment shows it; the others are listed as problems or in the table)."""
+    """One report per challenge in the plan: a row per submission; the worst status is the
+    comment's headline, label and commit status."""
     now = now or datetime.now(UTC)
     fresh = {r.evaluation_id for r in new_results.values()}
     event = plan.event
@@ -138,15 +160,16 @@ def build_reports(
         head=event.head_sha if event else "0" * 40,
         run_url=event.run_url if event else None,
         author=event.author_login if event else None,
+        user_id=event.author_id if event else None,
         pending=pending,
         now=now,
         existing=tuple(r for r in existing if r.evaluation_id not in fresh),  # no doubles
+        site_url=site_url,
     )
     reports = []
     for challenge_id in dict.fromkeys(i.challenge for i in plan.items):
         items = [i for i in plan.items if i.challenge == challenge_id]
         pairs = [(i, new_results.get(i.key)) for i in items]
-        pairs.sort(key=lambda p: STATUS_ORDER.index(item_status(p[0], p[1], pending)))
         reports.append(_report(pairs, challenges.get(challenge_id), run))
     return reports
 
@@ -156,9 +179,11 @@ class _Run:
     head: str
     run_url: str | None
     author: str | None
+    user_id: int | None
     pending: bool
     now: datetime
     existing: tuple[Result, ...]
+    site_url: str | None = None
 
 
 def _title(item: Item, challenge: Challenge | None, status: str) -> str:
@@ -170,33 +195,60 @@ def _title(item: Item, challenge: Challenge | None, status: str) -> str:
 
 
 def _report(pairs: list, challenge: Challenge | None, run: _Run) -> Report:
-    item, result = pairs[0]
-    status = item_status(item, result, run.pending)
-    entrant = item.team or item.participant
-    seen = [*run.existing, *([result] if result else [])]
+    seen = [*run.existing, *(r for _, r in pairs if r is not None)]
+    lines = tuple(_line(item, result, challenge, seen, run) for item, result in pairs)
+    first_item = pairs[0][0]
+    phase = next((r.phase for _, r in pairs if r is not None and r.phase), None)
+    if phase is None and challenge is not None and challenge.phase_at(run.now):
+        phase = challenge.phase_at(run.now).id
+    items = [i for i, _ in pairs]
+    waiting = [i for i, r in pairs if r is None and i.status == "ready" and run.pending]
     data = CommentData(
-        challenge=item.challenge,
-        title=_title(item, challenge, status),
+        challenge=first_item.challenge,
+        title=_title(first_item, challenge, lines[0].status),
         head_sha=run.head,
-        status=status,
-        participant=item.participant or run.author or "—",
-        submission=item.name or (item.manifest.rsplit("/", 1)[-1] or "this pull request"),
-        team=item.team,
-        phase=result.phase if result else None,
-        description=item.description,
-        message=_message(status, result),
+        submissions=lines,
+        phase=phase,
         ci_level=challenge.leaderboard.ci if challenge else None,
-        metrics=metric_lines(challenge, released_scores(challenge, result, run.existing, run.now))
-        if challenge and result
+        limits=limits_lines(challenge, items, seen, waiting, run.now, run.user_id)
+        if challenge
         else (),
-        standing=standing(challenge, result, run.existing, run.now)
-        if challenge and result
-        else None,
-        problems=tuple(_problem_text(p) for i, _ in pairs for p in i.problems),
-        limits=limits_line(challenge, entrant, seen, run.now) if challenge and entrant else None,
         run_url=run.run_url,
     )
-    return Report(item.challenge, status, render_comment(data), _describe(status, result))
+    status = data.status
+    worst = next(r for i, r in pairs if item_status(i, r, run.pending) == status)
+    return Report(
+        first_item.challenge, status, render_comment(data), _describe(status, worst, len(pairs))
+    )
+
+
+def _line(item: Item, result: Result | None, challenge: Challenge | None, seen, run: _Run):
+    status = item_status(item, result, run.pending)
+    standing, withheld = (None, False)
+    if challenge is not None and result is not None:
+        standing, withheld = _standing(challenge, result, seen, run.now)
+    return SubmissionLine(
+        submission=item.name or (item.manifest.rsplit("/", 1)[-1] or "this pull request"),
+        participant=item.participant or run.author or "—",
+        status=status,
+        team=item.team,
+        description=item.description,
+        message=_message(status, result),
+        metrics=metric_lines(challenge, result) if challenge and result and not withheld else (),
+        standing=standing,
+        problems=tuple(_problem_text(p) for p in item.problems),
+        url=_page_url(run.site_url, result),
+        withheld=withheld,
+    )
+
+
+def _page_url(site_url: str | None, result: Result | None) -> str | None:
+    if not site_url or result is None:
+        return None
+    from runner.site.urls import submission_url
+
+    page = submission_url(result.challenge, result.participant, result.submission)
+    return site_url.rstrip("/") + "/" + page
 
 
 def _problem_text(problem: dict) -> str:
@@ -214,7 +266,9 @@ def _message(status: str, result: Result | None) -> str:
     return ""
 
 
-def _describe(status: str, result: Result | None) -> str:
+def _describe(status: str, result: Result | None, count: int = 1) -> str:
+    if count > 1:
+        return f"{count} submissions; worst: " + _describe(status, result)
     if status == "scored" and result is not None:
         return "scored"
     return {
