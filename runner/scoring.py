@@ -108,7 +108,7 @@ def score_predictions(
     (platform's fault: status ``error``).
     """
     spec = challenge.predictions
-    predictions = read_predictions(predictions_path, spec, truth.ids)
+    predictions = read_predictions(predictions_path, spec, truth.index or truth.ids)
     masks = split_masks(truth, challenge)
     custom = _custom_scores(challenge, truth, predictions, masks, seed)
     scores: dict[str, dict[str, Score]] = {split: {} for split in masks}

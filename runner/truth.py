@@ -20,7 +20,7 @@ from pyarrow import csv as pacsv
 from runner.arrow import as_numpy, from_numpy, label_values, text_array, text_scalar
 from runner.errors import ConfigError, DataError
 from runner.models import Challenge
-from runner.predictions import NUMBER
+from runner.predictions import NUMBER, IdIndex
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,12 +35,15 @@ class Truth:
     ``table`` holds every column: ids and the split column as text, probability targets as
     0/1 int8, number targets as float64, labels as text, any other column as read. ``ids`` is
     the id column in one chunk; ``targets`` maps each prediction column to its values as numpy
-    (labels as Python ``str`` objects).
+    (labels as Python ``str`` objects). A prepared truth (``runner.truthcache``) also carries
+    its split ``masks`` and the ids' hash ``index``.
     """
 
     table: pa.Table
     ids: pa.Array
     targets: Mapping[str, np.ndarray]
+    masks: Mapping[str, np.ndarray] | None = None
+    index: IdIndex | None = None
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -152,6 +155,8 @@ def _mask(values: pa.Array, name: str) -> np.ndarray:
 
 def split_masks(truth: Truth, challenge: Challenge) -> dict[str, np.ndarray]:
     """Boolean row masks of the public and private splits (empty splits are left out)."""
+    if truth.masks is not None:
+        return dict(truth.masks)  # prepared for this challenge's split rule
     split = challenge.split
     if split.column:
         if split.column not in truth.table.column_names:

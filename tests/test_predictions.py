@@ -256,7 +256,7 @@ def test_arrow_numpy_helpers_match_pyarrow_on_slices_nulls_and_chunks() -> None:
 
 
 def _index_ids() -> list[str]:
-    ids = ["", "a", "é", "x" * 7, "y" * 8, "z" * 9, "1", "01", "1.0", "naïve-ünïcode-id-" * 3]
+    ids = ["", "a", "a\0", "x" * 7, "y" * 8, "z" * 9, "1", "01", "1.0", "q" * 32]
     return ids + [f"row-{i}" for i in range(500)]
 
 
@@ -276,7 +276,8 @@ def test_the_id_index_locates_a_shuffled_permutation_exactly() -> None:
         lambda ids: [*ids[:-1], "row-9999"],  # an unknown id
         lambda ids: [*ids[:-1], ids[0]],  # a repeated id, one missing
         lambda ids: ids[:-1],  # one missing
-        lambda ids: [*ids[:-1], "a" * 300],  # too long to hash: the exact path decides
+        lambda ids: [*ids[:-1], "a" * 33],  # too long for the index: the exact path decides
+        lambda ids: [*ids[:-1], "é"],  # not ASCII: the exact path decides
     ],
 )
 def test_the_id_index_gives_up_on_anything_but_a_permutation(change) -> None:
@@ -286,19 +287,25 @@ def test_the_id_index_gives_up_on_anything_but_a_permutation(change) -> None:
     assert IdIndex.build(text_array(ids)).locate(text_array(change(ids))) is None
 
 
-def test_a_hash_collision_falls_back_to_the_exact_path(tmp_path: Path, monkeypatch) -> None:
+def test_truth_ids_the_index_cannot_hold_take_the_exact_path(tmp_path: Path) -> None:
+    from runner.predictions import IdIndex
+
+    assert IdIndex.build(text_array(["1", "é"])) is None
+    assert IdIndex.build(text_array(["1", "x" * 33])) is None
+    assert IdIndex.build(text_array(["1", "x" * 32])) is not None
+
+
+def test_colliding_hashes_still_match_ids_by_their_bytes(tmp_path: Path, monkeypatch) -> None:
     from runner.predictions import IdIndex, index
 
-    truth = text_array(["1", "2", "3", "4"])
-    monkeypatch.setattr(index, "hash_ids", lambda ids: np.zeros(len(ids), np.uint64))
-    built = IdIndex.build(truth)
-    assert built.locate(text_array(["2", "1", "4", "3"])) is None  # every hash collides
-    path = _write(tmp_path, b"id,p\n2,0.2\n1,0.1\n4,0.4\n3,0.3\n")
-    predictions = read_predictions(path, PROBA, built)
-    assert predictions.ids.to_pylist() == ["1", "2", "3", "4"]
-    assert predictions.columns["p"].tolist() == [0.1, 0.2, 0.3, 0.4]
+    truth = text_array(["1", "2", "3", "4", "1\0"])
+    monkeypatch.setattr(index, "_hash", lambda words, lengths: np.zeros(len(lengths), np.uint64))
+    built = IdIndex.build(truth)  # every id in one probe chain
+    assert built.locate(text_array(["2", "1\0", "1", "4", "3"])).tolist() == [1, 4, 0, 3, 2]
+    assert built.locate(text_array(["2", "1\0", "1", "4", "5"])) is None
+    path = _write(tmp_path, b"id,p\n2,0.2\n1,0.1\n4,0.4\n5,0.3\n1\0,0.5\n")
     with pytest.raises(PredictionsError) as caught:
-        read_predictions(_write(tmp_path, b"id,p\n2,0.2\n1,0.1\n4,0.4\n5,0.3\n"), PROBA, built)
+        read_predictions(path, PROBA, built)
     assert caught.value.message == (
         "1 id(s) are not in the test set: line 5 (id '5'); predict exactly the ids of the test "
         "inputs"

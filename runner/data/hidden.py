@@ -36,12 +36,15 @@ class HiddenData:
 
     ``inputs`` is the folder mounted read-only as ``/input`` in the container; ``truth`` is
     the scorer's file and is never inside ``inputs``. ``sha256`` identifies the data in
-    result provenance: the archive's sha256, or ``tree_sha256`` of a directory.
+    result provenance: the archive's sha256, or ``tree_sha256`` of a directory. ``prepared``
+    is a private folder in the cache entry (beside ``truth``, never under ``inputs``) where
+    the scorer keeps the truth prepared once (``runner.truthcache``); None for a directory.
     """
 
     inputs: Path
     truth: Path
     sha256: str
+    prepared: Path | None = None
 
     @property
     def reference(self) -> Path:
@@ -332,4 +335,6 @@ def _complete(entry: Path) -> bool:
 
 
 def _entry(entry: Path, sha256: str) -> HiddenData:
-    return HiddenData(inputs=entry / INPUTS, truth=entry / TRUTH, sha256=sha256)
+    return HiddenData(
+        inputs=entry / INPUTS, truth=entry / TRUTH, sha256=sha256, prepared=entry / "prepared"
+    )

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.errors import RunnerError
 from runner.evaluation import record as recording
@@ -22,6 +23,9 @@ from runner.evaluation.score import score
 from runner.evaluation.steps import Context, Prepared, build, ingest, prepare
 from runner.models import Challenge, Phase, Result, Submission
 from runner.progress import Progress, say
+
+if TYPE_CHECKING:
+    from runner.data.hidden import HiddenData
 
 
 class LimitReached(RunnerError):
@@ -73,9 +77,7 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
         if cached is not None:
             say(options.progress, f"{label}: unchanged since evaluation {cached.evaluation_id}")
             return Evaluation(cached, None, cached=True)
-        result = _run(
-            challenge, submission, hidden.inputs, hidden.truth, prepared, timings, now, options
-        )
+        result = _run(challenge, submission, hidden, prepared, timings, now, options)
         finished = recording.finish(challenge, result, existing=existing, timings=timings, now=now)
         return Evaluation(finished, recording.record(options.results_dir, finished))
 
@@ -83,8 +85,7 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
 def _run(
     challenge: Challenge,
     submission: Submission,
-    inputs: Path,
-    truth: Path,
+    hidden: HiddenData,
     prepared: Prepared,
     timings: dict[str, float | None],
     now: datetime,
@@ -102,7 +103,7 @@ def _run(
         got = ingest(
             challenge,
             submission,
-            inputs,
+            hidden.inputs,
             Path(tmp),
             built=built,
             image=image,
@@ -112,7 +113,14 @@ def _run(
         timings |= got.timings
         start = time.monotonic()
         result = score(
-            challenge, submission, truth, got, prepared, now=now, context=options.context
+            challenge,
+            submission,
+            hidden.truth,
+            got,
+            prepared,
+            now=now,
+            context=options.context,
+            truth_cache=hidden.prepared,
         )
         timings["score"] = time.monotonic() - start
     return result

@@ -34,8 +34,13 @@ def score(
     *,
     now: datetime,
     context: Context,
+    truth_cache: Path | None = None,
 ) -> Result:
-    """The record of an evaluation from what ingest produced (scoring it when it is "ok")."""
+    """The record of an evaluation from what ingest produced (scoring it when it is "ok").
+
+    ``truth_cache`` (``HiddenData.prepared``) keeps the truth prepared once for later
+    evaluations of the same data (``runner.truthcache``).
+    """
     from runner.data import file_sha256
     from runner.records import new_evaluation_id
 
@@ -52,6 +57,7 @@ def score(
                 truth,
                 got.predictions,
                 saw_hidden_inputs=submission.kind != "predictions",
+                truth_cache=truth_cache,
             )
     return Result(
         challenge=challenge.id,
@@ -94,7 +100,12 @@ def _status(status: str) -> Status:
 
 
 def score_file(
-    challenge: Challenge, truth_path: Path, predictions: Path, *, saw_hidden_inputs: bool = False
+    challenge: Challenge,
+    truth_path: Path,
+    predictions: Path,
+    *,
+    saw_hidden_inputs: bool = False,
+    truth_cache: Path | None = None,
 ) -> Scored:
     """The verdict on a predictions file against the truth.
 
@@ -103,9 +114,10 @@ def score_file(
     reason goes to the (sealed) maintainer detail.
     """
     from runner.errors import PredictionsError
-    from runner.scoring import ScoringError, read_truth, score_predictions
+    from runner.scoring import ScoringError, score_predictions
+    from runner.truthcache import prepared_truth
 
-    truth = read_truth(truth_path, challenge)
+    truth = prepared_truth(truth_path, challenge, truth_cache)
     try:
         outcome = score_predictions(challenge, truth, predictions)
     except PredictionsError as err:

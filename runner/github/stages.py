@@ -239,7 +239,14 @@ def score(
         start = time.monotonic()
         context = evaluation.Context.from_event(plan.event)
         result = evaluation.score(
-            challenge, submission, hidden.truth, got, prepared, now=now, context=context
+            challenge,
+            submission,
+            hidden.truth,
+            got,
+            prepared,
+            now=now,
+            context=context,
+            truth_cache=hidden.prepared,
         )
         timings["score"] = time.monotonic() - start
     existing = load_results(root / "results", challenge.id).results

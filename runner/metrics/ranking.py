@@ -19,8 +19,10 @@ def placements(positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
 
     For positive i: 2 x (negatives scored below it) + (negatives tied with it); for negative
     j: 2 x (positives scored above it) + (positives tied with it). Integers keep the AUC sum
-    exact; V10 = first / (2 n0) and V01 = second / (2 n1).
+    exact; V10 = first / (2 n0) and V01 = second / (2 n1). Each array is in score order.
     """
+    if scores.dtype == np.float64 and len(scores) and scores.min() >= 0:
+        return _one_sort_placements(positive, scores)
     pos = np.sort(scores[positive])
     neg = np.sort(scores[~positive])
     pos_in_neg = np.searchsorted(neg, pos, "left") + np.searchsorted(neg, pos, "right")
@@ -28,15 +30,45 @@ def placements(positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
     return pos_in_neg, 2 * len(pos) - neg_in_pos
 
 
+def _one_sort_placements(positive: np.ndarray, scores: np.ndarray):
+    """``placements`` for non-negative float64 scores (probabilities) with a single sort.
+
+    The bits of a non-negative double sort like its value and leave the top bit free, so
+    ``bits << 1 | class`` sorts scores with their class attached; runs of equal scores are
+    then counted with cumulative sums. bench/bench_evaluate_large.py, 3M rows: 0.15 s for the
+    two splits where two sorts and four ``searchsorted`` took 0.7 s.
+    """
+    keys = (scores + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0 (and copies)
+    keys <<= np.uint64(1)
+    keys |= positive
+    keys.sort()
+    is_pos = (keys & np.uint64(1)).astype(bool)
+    n = len(keys)
+    first = np.empty(n, bool)
+    first[0] = True
+    keys[1:] ^= keys[:-1]  # consecutive keys differ above the class bit: a new score
+    np.greater(keys[1:], np.uint64(1), out=first[1:])
+    ends = np.append(np.flatnonzero(first[1:]) + 1, n).astype(np.int32)
+    neg_through = np.cumsum(~is_pos, dtype=np.int32)[ends - 1]  # negatives up to run ends
+    neg_tied = np.diff(neg_through, prepend=np.int32(0))
+    starts = np.diff(ends, prepend=np.int32(0))  # run lengths, for now
+    pos_tied = starts - neg_tied
+    pos_above = (n - int(neg_through[-1])) - (ends - neg_through)
+    run = np.cumsum(first, dtype=np.int32)
+    run -= 1
+    below = 2 * (neg_through - neg_tied) + neg_tied
+    return below[run[is_pos]].astype(np.int64), (2 * pos_above + pos_tied)[run[~is_pos]].astype(
+        np.int64
+    )
+
+
 def auc_from_placements(pos_in_neg: np.ndarray, n_neg: int) -> float:
     return float(np.sum(pos_in_neg) / (2.0 * len(pos_in_neg) * n_neg))
 
 
 def _auc_counts(positive: np.ndarray, scores: np.ndarray) -> float:
-    pos = np.sort(scores[positive])
-    neg = np.sort(scores[~positive])
-    twice_u = np.searchsorted(neg, pos, "left") + np.searchsorted(neg, pos, "right")
-    return auc_from_placements(twice_u, len(neg))
+    pos_in_neg, neg_in_pos = placements(positive, scores)
+    return auc_from_placements(pos_in_neg, len(neg_in_pos))
 
 
 def binary_inputs(y_true: np.ndarray, y_pred: np.ndarray, metric: str):

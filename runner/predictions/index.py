@@ -1,16 +1,18 @@
 """A hash index of the truth ids, built once per prepared truth, to align predictions fast.
 
 ``IdIndex.locate(ids)`` gives the truth row of every prediction id when the ids are exactly a
-permutation of the truth ids, and None otherwise (an unknown, repeated or missing id, a hash
-collision, an id too long to hash): the caller then takes the exact, slower path that also
-words the participant's message. A match is never trusted on its hash alone: the bytes of
-both ids are compared.
+permutation of the truth ids, and None otherwise (an unknown, repeated or missing id, an id
+that is not short ASCII text): the caller then takes the exact, slower path that also words
+the participant's message. A match is never a hash match alone: the probe compares the ids'
+bytes and lengths.
 
-The index is an open-addressing table (linear probing, load <= 0.8) of ``(hash, row + 1)``
-pairs, 0 marking an empty slot; ids are hashed 8 bytes at a time with numpy (a 64-bit
-multiply-xorshift mix), so no Python loop runs per row. bench/bench_evaluate_large.py, 3M
-shuffled rows: ``locate`` about 0.3 s where pyarrow's ``index_in`` took 1.4 s, because
-``index_in`` rebuilds its hash table of the 3M truth ids on every call.
+Ids of at most ``MAX_ID_BYTES`` ASCII bytes are padded with NUL to ``8 * width`` bytes by
+pyarrow and read as ``width`` 64-bit words (the ``keys``; the length tells ``"a"`` from
+``"a\\0"``). The table is open addressing with linear probing, at most half full, of
+``row + 1`` (0: empty), placed by a multiply-xorshift hash of the words. No Python loop runs
+per row. bench/bench_evaluate_large.py, 3M shuffled rows: ``locate`` about 0.3 s where
+pyarrow's ``index_in`` takes 1.0-1.5 s, as it rebuilds its hash table of the truth ids on
+every call.
 """
 
 from __future__ import annotations
@@ -19,90 +21,119 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-MAX_ID_BYTES = 256  # longer ids take the exact path: hashing costs one pass per 8 bytes
-EMPTY = np.uint64(0)
-_MIX1, _MIX2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
-_MASKS = np.array([(1 << (8 * r)) - 1 for r in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+from runner.arrow import as_numpy
 
-
-@dataclass(frozen=True)
-class _Text:
-    """The bytes of a text array: start and length of every value, and 8-byte words."""
-
-    starts: np.ndarray
-    lengths: np.ndarray
-    words: np.ndarray  # words[k] = the 8 bytes from byte k (little-endian), zero-padded
-
-    @classmethod
-    def of(cls, ids: pa.Array) -> _Text:
-        width = np.int64 if pa.types.is_large_string(ids.type) else np.int32
-        offsets = np.frombuffer(ids.buffers()[1], width, len(ids) + 1, ids.offset * width().nbytes)
-        data = ids.buffers()[2]
-        raw = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
-        padded = np.concatenate([raw[: int(offsets[-1])], np.zeros(8, np.uint8)])
-        words = np.ndarray((len(padded) - 7,), np.dtype("<u8"), padded, strides=(1,))
-        starts = offsets[:-1].astype(np.int64)
-        return cls(starts, (offsets[1:] - offsets[:-1]).astype(np.int64), words)
-
-    def word(self, rows: np.ndarray | slice, j: int) -> np.ndarray:
-        """Bytes 8j..8j+7 of the given values, zero beyond each value's end."""
-        starts, lengths = self.starts[rows], self.lengths[rows]
-        at = np.minimum(starts + 8 * j, len(self.words) - 1)
-        return self.words[at] & _MASKS[np.clip(lengths - 8 * j, 0, 8)]
+MAX_ID_BYTES = 32
+_K0, _K1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xFF51AFD7ED558CCD)
+_K2 = np.uint64(0xC4CEB9FE1A85EC53)
 
 
-def _mix(h: np.ndarray) -> np.ndarray:
-    h ^= h >> np.uint64(33)
-    h *= _MIX1
-    h ^= h >> np.uint64(33)
-    h *= _MIX2
-    h ^= h >> np.uint64(33)
-    return h
-
-
-def hash_ids(ids: pa.Array) -> np.ndarray | None:
-    """A 64-bit hash of every id (equal text, equal hash), or None when an id is too long."""
-    text = _Text.of(ids)
-    longest = int(text.lengths.max(initial=0))
-    if longest > MAX_ID_BYTES:
+def id_keys(ids: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(words, lengths)``: each id as ``width`` little-endian words (NUL-padded, shape
+    (n, width)) and its length in bytes; None if some id is not ASCII or is too long."""
+    if len(ids) == 0:
+        return np.zeros((0, width), np.uint64), np.zeros(0, np.int32)
+    try:
+        # Padding counts characters: any non-ASCII id comes out longer, and the cast refuses it.
+        fixed = pc.utf8_rpad(ids, width=8 * width, padding="\0").cast(pa.binary(8 * width))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    h = _mix(text.lengths.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15))
-    for j in range((longest + 7) // 8):
-        h = _mix(h ^ text.word(slice(None), j))
+    if fixed.null_count:
+        return None
+    words = np.frombuffer(fixed.buffers()[1], np.uint64, len(ids) * width, fixed.offset * 8 * width)
+    return words.reshape(len(ids), width), as_numpy(pc.binary_length(ids))
+
+
+def _hash(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    h = lengths.astype(np.uint64) * _K0
+    for j in range(words.shape[1]):
+        h ^= words[:, j]
+        h *= _K1
+        h ^= h >> np.uint64(31)
+    h *= _K2
+    h ^= h >> np.uint64(29)
     return h
 
 
 @dataclass(frozen=True)
 class IdIndex:
-    """The truth ids and their hash table (``table``: shape (slots, 2) uint64)."""
+    """The truth ids, their words (one contiguous array per word), lengths and hash table."""
 
     ids: pa.Array
-    table: np.ndarray
+    words: tuple[np.ndarray, ...]
+    lengths: np.ndarray
+    table: np.ndarray  # int32: truth row + 1, 0 where empty; a power of two long
 
     @classmethod
     def build(cls, ids: pa.Array) -> IdIndex | None:
-        """The index of distinct ``ids``, or None when some id is too long to hash."""
-        hashes = hash_ids(ids)
-        if hashes is None:
+        """The index of distinct ``ids``, or None when some id is not short ASCII text."""
+        longest = int(pc.max(pc.binary_length(ids)).as_py() or 0) if len(ids) else 0
+        if longest > MAX_ID_BYTES:
             return None
-        slots = 1 << max(4, int(len(ids) * 1.25).bit_length())
-        table = np.zeros((slots, 2), np.uint64)
-        _insert(table, hashes)
-        return cls(ids, table)
+        keys = id_keys(ids, max(1, (longest + 7) // 8))
+        if keys is None:
+            return None
+        words, lengths = keys
+        table = np.zeros(1 << max(4, (2 * len(ids)).bit_length()), np.int32)
+        _insert(table, _hash(words, lengths))
+        columns = tuple(np.ascontiguousarray(words[:, j]) for j in range(words.shape[1]))
+        return cls(ids, columns, lengths, table)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The index as named arrays (``from_arrays`` reads them back), e.g. to save."""
+        words = {f"word{j}": column for j, column in enumerate(self.words)}
+        return {"table": self.table, "lengths": self.lengths, **words}
+
+    @classmethod
+    def from_arrays(cls, ids: pa.Array, arrays: dict[str, np.ndarray]) -> IdIndex:
+        words = tuple(arrays[f"word{j}"] for j in range(len(arrays) - 2))
+        return cls(ids, words, arrays["lengths"], arrays["table"])
 
     def locate(self, ids: pa.Array) -> np.ndarray | None:
         """The truth row of each of ``ids`` if they are exactly a permutation of the truth
         ids, else None."""
         if len(ids) != len(self.ids):
             return None
-        hashes = hash_ids(ids)
-        if hashes is None:
+        keys = id_keys(ids, len(self.words))
+        if keys is None:
             return None
-        rows = _probe(self.table, hashes)
-        if rows is None or not _distinct(rows, len(self.ids)):
+        rows = self._probe(*keys)
+        if rows is None:
             return None
-        return rows if _same_text(ids, self.ids, rows) else None
+        seen = np.zeros(len(self.ids), bool)
+        seen[rows] = True
+        return rows if seen.all() else None  # n ids on n distinct truth rows: none repeated
+
+    def _probe(self, words: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
+        """The truth row holding each id, or None if some id is not in the truth."""
+        mask = len(self.table) - 1
+        slot = _home(self.table, _hash(words, lengths))
+        rows = self._compare(slot, words, lengths)  # most ids sit in their home slot
+        if rows is None:
+            return None
+        todo = np.flatnonzero(rows < 0)
+        while len(todo):
+            slot[todo] = (slot[todo] + 1) & mask
+            found = self._compare(slot[todo], words[todo], lengths[todo])
+            if found is None:
+                return None
+            rows[todo] = found
+            todo = todo[found < 0]
+        return rows
+
+    def _compare(self, slot: np.ndarray, words: np.ndarray, lengths: np.ndarray):
+        """The truth row in each slot if it holds the same id, -1 if another; None when a
+        slot is empty (the id is not in the truth)."""
+        found = self.table[slot].astype(np.int64) - 1
+        if (found < 0).any():
+            return None
+        same = self.lengths[found] == lengths
+        for j, column in enumerate(self.words):
+            same &= column[found] == words[:, j]
+        found[~same] = -1
+        return found
 
 
 def _home(table: np.ndarray, hashes: np.ndarray) -> np.ndarray:
@@ -117,48 +148,11 @@ def _insert(table: np.ndarray, hashes: np.ndarray) -> None:
     slot = _home(table, hashes)
     todo = np.arange(len(hashes))
     while len(todo):
-        free = table[slot[todo], 1] == EMPTY
-        aiming, at = todo[free], slot[todo[free]]
-        taken, first = np.unique(at, return_index=True)
-        winners = aiming[first]
-        table[taken, 0] = hashes[winners]
-        table[taken, 1] = winners.astype(np.uint64) + np.uint64(1)
+        free = table[slot[todo]] == 0
+        aiming = todo[free]
+        taken, first = np.unique(slot[aiming], return_index=True)
+        table[taken] = aiming[first] + 1
         placed = np.zeros(len(hashes), bool)
-        placed[winners] = True
+        placed[aiming[first]] = True
         todo = todo[~placed[todo]]
         slot[todo] = (slot[todo] + 1) & mask
-
-
-def _probe(table: np.ndarray, hashes: np.ndarray) -> np.ndarray | None:
-    """The row stored under each hash, or None if some hash is absent."""
-    mask = len(table) - 1
-    slot = _home(table, hashes)
-    rows = np.empty(len(hashes), np.int64)
-    todo = np.arange(len(hashes))
-    while len(todo):
-        entry = table[slot[todo]]
-        if (entry[:, 1] == EMPTY).any():
-            return None  # an id that is not in the truth
-        hit = entry[:, 0] == hashes[todo]
-        rows[todo[hit]] = entry[hit, 1].astype(np.int64) - 1
-        todo = todo[~hit]
-        slot[todo] = (slot[todo] + 1) & mask
-    return rows
-
-
-def _distinct(rows: np.ndarray, n: int) -> bool:
-    seen = np.zeros(n, bool)
-    seen[rows] = True
-    return bool(seen.all())  # n rows hitting n distinct truth rows: none repeated
-
-
-def _same_text(ids: pa.Array, truth: pa.Array, rows: np.ndarray) -> bool:
-    """Every id equals, byte for byte, the truth id it was matched to."""
-    mine, theirs = _Text.of(ids), _Text.of(truth)
-    if not np.array_equal(mine.lengths, theirs.lengths[rows]):
-        return False
-    longest = int(mine.lengths.max(initial=0))
-    return all(
-        np.array_equal(mine.word(slice(None), j), theirs.word(rows, j))
-        for j in range((longest + 7) // 8)
-    )
