@@ -395,3 +395,29 @@ def test_two_manifests_of_one_participant_with_one_name_clash(repo: Path) -> Non
         "so rename one"
     ]
     assert [s.path.parent.name for s in load_repo(repo).submissions] == ["alice"]
+
+
+def test_schema_and_semantic_problems_are_reported_in_one_run(repo: Path) -> None:
+    # A port at midnight: a misspelt key (schema), a metric that does not exist, a phase
+    # that overlaps the previous one, and the wrong id (semantic) — all in one report.
+    edit_challenge(repo, "title: Toy", "titel: Toy")
+    edit_challenge(repo, "{name: log_loss}", "{name: f2}")
+    edit_challenge(repo, "{id: late, start: 2026-06-01", "{id: late, start: 2026-05-01")
+    edit_challenge(repo, "id: toy", "id: other")
+    found = problems(repo)
+    assert [p.split(": ")[1] for p in found] == [
+        "$.titel",
+        "$",
+        "$.id",
+        "$.phases[1].start",
+        "$.metrics[1].name",
+    ]
+    assert found[1].endswith("$: missing required key 'title': add it")
+    assert "unknown metric 'f2'" in found[4]
+
+
+def test_a_part_the_schema_refused_gets_no_second_message(repo: Path) -> None:
+    edit_challenge(repo, "{name: log_loss}", "{name: F2}")  # fails the schema's pattern
+    found = problems(repo)
+    assert len(found) == 1 and "$.metrics[1].name" in found[0]
+    assert "unknown metric" not in found[0]

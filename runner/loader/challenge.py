@@ -284,7 +284,49 @@ def _optional_path(folder, data, key, want, out, where=None) -> Path | None:
 
 
 def check_challenge_doc(folder: Path, raw: bytes, doc: Document, out: Collector):
-    """Schema-check then build; returns the Challenge, or None when the schema fails."""
+    """Schema-check then build; returns the Challenge, or None when the schema fails.
+
+    A schema-invalid file still gets the semantic checks of its valid parts, so one run
+    of ``validate`` reports everything (not a schema wave, then a semantic one).
+    """
     if not out.check_schema(validator("challenge")):
+        _semantic_checks_of_valid_parts(folder, doc, out)
         return None
     return build_challenge(folder, raw, doc, out)
+
+
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def _semantic_checks_of_valid_parts(folder: Path, doc: Document, out: Collector) -> None:
+    """Each part's semantic checks, skipping a part the schema already refused."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    scratch = Collector(out.display_path, doc)
+    parts = [
+        lambda: (
+            data["id"] != folder.name
+            and scratch.add(
+                ("id",), f"id {data['id']!r} must equal the folder name {folder.name!r}"
+            )
+        ),
+        lambda: _phases(data["phases"], scratch),
+        lambda: _hidden(folder, data["data"]["hidden"], scratch),
+        lambda: _metrics(data, _predictions(data["predictions"]), scratch),
+        lambda: _optional_path(folder, data, "scoring", "file", scratch),
+    ]
+    for part in parts:
+        try:
+            part()
+        except _MALFORMED:
+            continue  # that part is malformed: its schema problem is reported already
+    # "$" (a missing required key) says nothing about the other parts: do not let it hide them.
+    refused = [p.json_path for p in out.problems if p.json_path != "$"]
+    for problem in scratch.problems:
+        if not any(_overlaps(problem.json_path, path) for path in refused):
+            out.problems.append(problem)
+
+
+def _overlaps(one: str, other: str) -> bool:
+    """True when one JSON path is the other or inside it (either way)."""
+    shorter, longer = sorted((one, other), key=len)
+    return longer == shorter or longer.startswith((shorter + ".", shorter + "["))
