@@ -97,7 +97,14 @@ def test_team_submission_records_the_team(repo: Path) -> None:
 
 
 def test_invalid_predictions_give_an_invalid_record_with_a_safe_message(repo: Path) -> None:
+    """Behind `validate` (which checks against the public ids), scoring checks the hidden
+    truth's ids: here the public folder lists no ids, so only scoring sees the gap."""
     shutil.copytree(INVALID / "breast-cancer/eve", repo / "submissions/breast-cancer/eve")
+    for name in ("sample_submission.csv", "test.csv"):
+        (repo / "challenges/breast-cancer/public" / name).unlink()
+    csv_path = repo / "submissions/breast-cancer/eve/overconfident.csv"
+    rows = csv_path.read_text().splitlines()
+    csv_path.write_text("\n".join([rows[0], *(r.split(",")[0] + ",0.5" for r in rows[1:])]) + "\n")
     result = run(repo, "breast-cancer", "eve", "overconfident").result
     assert result.status == "invalid"
     assert result.scores == {}
@@ -157,8 +164,12 @@ def test_evaluate_cli(repo: Path, capsys) -> None:
     assert record["status"] == "scored"
     shutil.copytree(INVALID / "breast-cancer/eve", repo / "submissions/breast-cancer/eve")
     bad = repo / "submissions/breast-cancer/eve/overconfident.yaml"
-    assert main(["evaluate", str(bad), "--root", str(repo)]) == 1
-    assert "status: invalid" in capsys.readouterr().out
+    assert main(["evaluate", str(bad), "--root", str(repo)]) == 1  # refused before running
+    assert capsys.readouterr().err.startswith(
+        "error: 2 problem(s):\n  submissions/breast-cancer/eve/overconfident.csv:2:1: column "
+        "'malignant' must hold probabilities between 0 and 1: line 2 (id 'bc-0001') has 1.49926"
+    )
+    assert load_results(repo / "results", "breast-cancer").results == ()
 
 
 def test_evaluate_cli_with_a_missing_key_variable(repo: Path, capsys, monkeypatch) -> None:

@@ -78,7 +78,7 @@ def test_open_board_order_scores_and_intervals(site: Path) -> None:
     page = (site / "challenges/cells/index.html").read_text()
     assert board_rows(page, "Ranking (public split)") == [
         ["1", "carol", "xss", "0.9500 [0.9300, 0.9700]", "0.200 [0.190, 0.210]", "2", "2027-01-07"],
-        ["2", "red-team (alice)", "gbm", "0.9300 [0.9100, 0.9500]", "0.280 [0.270, 0.290]", "2",
+        ["2", "red-team ( alice )", "gbm", "0.9300 [0.9100, 0.9500]", "0.280 [0.270, 0.290]", "2",
          "2027-01-06"],
         ["—", "maint baseline", "baseline", "0.9100 [0.8900, 0.9300]", "0.300 [0.290, 0.310]",
          "1", "2027-01-02"],
@@ -202,7 +202,7 @@ def test_the_ladder_site_shows_no_public_score_the_board_withholds(ladder_site: 
     page = (ladder_site / "challenges/cells/index.html").read_text()
     assert [r[:4] for r in board_rows(page, "Ranking (public split)")] == [
         ["1", "carol", "xss", "0.9484"],
-        ["2", "red-team (alice)", "gbm", "0.9241"],
+        ["2", "red-team ( alice )", "gbm", "0.9241"],
         ["—", "maint baseline", "baseline", "0.9100 [0.8900, 0.9300]"],
         ["3", "bob", "forest", "0.8998"],
     ]
@@ -475,7 +475,7 @@ def test_chart_helpers() -> None:
     ]
     assert labels == ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"]
     svg = str(score_chart(points, metric="auc", higher_is_better=True, precision=2))
-    assert svg.count("a3.5 3.5") == 6  # two arcs per dot
+    assert svg.count('<circle class="cr-dot"') == 3  # a focusable dot per evaluation
     assert 'aria-label="auc of 3 scored evaluations over time (higher is better)"' in svg
     assert "No scored submissions yet" in score_chart(
         [], metric="x", higher_is_better=True, precision=1

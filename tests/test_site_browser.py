@@ -172,3 +172,139 @@ def test_phone_width(browser, base_url: str) -> None:
     assert w.page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(w.page, "challenge-phone.png")
     w.check_clean()
+
+
+def heading(page) -> str:
+    """The page's h1 without its permalink mark."""
+    return page.locator("h1").first.evaluate("e => e.firstChild.textContent")
+
+
+def page_overflow(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def test_phone_width_board_keeps_rank_and_participant_in_view(browser, base_url: str) -> None:
+    w = Watched(browser, width=390)
+    w.page.goto(base_url + "challenges/cells/index.html")
+    assert page_overflow(w.page) <= 0
+    caption = "Ranking (public split)"
+    table = w.page.locator("table", has=w.page.locator(f"caption:text-is('{caption}')"))
+    # Material wraps each table in a scrolling block
+    wrapper = w.page.locator(".md-typeset__scrollwrap", has=table)
+    # the board is wider than the phone: it scrolls inside its block ...
+    assert wrapper.evaluate("e => e.scrollWidth > e.clientWidth + 100")
+    wrapper.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    assert wrapper.evaluate("e => e.scrollLeft") > 100
+    # ... and its first two columns stay on screen while the rest scrolls under them
+    first = table.locator("tbody tr").first
+    for n in (1, 2):
+        box = first.locator(f"td:nth-child({n})").bounding_box()
+        assert box is not None and 16 <= box["x"] and box["x"] + box["width"] <= 390, (n, box)
+    assert first.locator("td:nth-child(2)").inner_text() == "carol"
+    ARTIFACTS.mkdir(exist_ok=True)
+    wrapper.screenshot(path=str(ARTIFACTS / "board-phone-scrolled.png"))
+    w.check_clean()
+
+
+def test_phone_width_participant_page(browser, base_url: str) -> None:
+    w = Watched(browser, width=390)
+    w.page.goto(base_url + "participants/carol.html")
+    assert page_overflow(w.page) <= 0
+    shot(w.page, "participant-phone.png")
+    w.check_clean()
+
+
+def test_participant_page_lists_every_evaluation_and_what_counts(browser, base_url: str) -> None:
+    w = Watched(browser)
+    w.page.goto(base_url + "challenges/cells/index.html")
+    caption = "Ranking (public split)"
+    table = w.page.locator("table", has=w.page.locator(f"caption:text-is('{caption}')"))
+    table.locator("a", has_text="carol").first.click()
+    w.page.wait_for_url("**/participants/carol.html")
+    assert heading(w.page) == "carol"
+    rows = w.page.locator("table.cr-history tbody tr")
+    texts = [" | ".join(t.split("\t")) for t in rows.all_inner_texts()]
+    assert len(texts) == 3
+    assert texts[0].startswith("2027-03-03 10:07 UTC | xss | final | scored | 0.9600 | ")
+    assert "rank 2 of 2 (final, private split)" in texts[0]
+    assert "invalid | — | no | column 'malignant' is missing" in texts[1]
+    assert "rank 1 of 4 (open, public split)" in texts[2]
+    # and each row links to its submission page
+    rows.first.locator("a", has_text="xss").click()
+    w.page.wait_for_url("**/challenges/cells/submissions/carol/xss.html")
+    w.page.locator(".cr-byline a", has_text="carol").click()
+    w.page.wait_for_url("**/participants/carol.html")
+    shot(w.page, "participant.png")
+    w.check_clean()
+
+
+def test_team_page_from_the_board(browser, base_url: str) -> None:
+    w = Watched(browser)
+    w.page.goto(base_url + "challenges/cells/index.html")
+    w.page.locator("td a", has_text="red-team").first.click()
+    w.page.wait_for_url("**/teams/red-team.html")
+    assert heading(w.page) == "red-team"
+    assert "Members: alice" in w.page.locator(".md-content").inner_text()
+    assert w.page.locator("table.cr-history tbody tr").count() == 2
+    w.check_clean()
+
+
+def test_search_finds_a_participant_by_login(browser, base_url: str) -> None:
+    w = Watched(browser)
+    w.page.goto(base_url)
+    w.page.locator("input.md-search__input").click()
+    w.page.keyboard.type("carol")  # Material searches on key events, which fill() skips
+    result = w.page.locator(".md-search-result__item a", has_text="carol").first
+    result.wait_for()
+    shot(w.page, "search-carol.png")
+    result.click()
+    w.page.wait_for_url("**/participants/carol.html*")
+    assert heading(w.page) == "carol"
+    w.check_clean()
+
+
+def chart_tip(page, point) -> str:
+    tip = point.locator(".cr-tip")
+    assert tip.evaluate("e => getComputedStyle(e).visibility") == "visible"
+    return tip.text_content()
+
+
+def test_chart_points_show_who_which_and_score_on_hover_and_focus(browser, base_url: str) -> None:
+    w = Watched(browser)
+    w.page.goto(base_url + "challenges/cells/index.html")
+    chart = w.page.locator("svg.cr-chart").last  # the open phase (latest started first)
+    points = chart.locator(".cr-point")
+    assert points.count() == 5  # 4 scored evaluations and the hostile team's
+    carol = chart.locator(".cr-point[aria-label^='carol · xss: 0.9500']")
+    assert carol.locator(".cr-tip").evaluate("e => getComputedStyle(e).visibility") == "hidden"
+    carol.locator("circle").hover()
+    assert chart_tip(w.page, carol) == "carol · xss: 0.9500, 2027-01-07 10:03 UTC"
+    assert carol.get_attribute("href") == "submissions/carol/xss.html"
+    shot(w.page, "chart-hover.png")
+    points.first.focus()
+    assert chart_tip(w.page, points.first) == "red-team · gbm: 0.9000, 2027-01-04 10:00 UTC"
+    shot(w.page, "chart-focus.png")
+    # every label and tick is inside the drawing: nothing clipped at either side or below
+    box = chart.bounding_box()
+    for text in chart.locator("text.cr-tick, text.cr-axis-label").all():
+        b = text.bounding_box()
+        assert b is not None and box is not None
+        assert box["x"] - 0.5 <= b["x"] and b["x"] + b["width"] <= box["x"] + box["width"] + 0.5
+        assert b["y"] + b["height"] <= box["y"] + box["height"] + 0.5
+    w.page.keyboard.press("Tab")  # the next point takes the focus, with its label
+    assert chart_tip(w.page, points.nth(1)) == "red-team · gbm: 0.9300, 2027-01-06 10:01 UTC"
+    w.check_clean()
+
+
+def test_challenge_page_has_how_to_submit_and_badge_snippets(browser, base_url: str) -> None:
+    w = Watched(browser)
+    w.page.goto(base_url + "challenges/cells/index.html")
+    w.page.locator(".cr-actions a", has_text="How to submit").click()
+    w.page.wait_for_url("**/how-to-submit.html")
+    w.page.go_back()
+    snippet = w.page.locator("pre.cr-snippet").first.inner_text()
+    assert snippet == (
+        "[![cells](https://img.shields.io/endpoint?url=https://YOUR-SITE/challenges/cells/"
+        "badges/leader.json)](https://YOUR-SITE/challenges/cells/index.html)"
+    )
+    w.check_clean()

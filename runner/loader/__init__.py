@@ -102,7 +102,26 @@ def check_submission(
             dict(challenges) if challenges is not None else None,
             dict(teams or {}),
         )
+    if submission is not None and not out.problems and challenges:
+        out.problems += _predictions_problems(submission, challenges, root)
     return (None if out.problems else submission), out.problems
+
+
+def _predictions_problems(
+    submission: models.Submission, challenges: Mapping[str, models.Challenge], root: Path
+) -> list[Problem]:
+    """The predictions file checked against the challenge's public ids (see
+    ``runner.loader.predictions``): a file refused here is never evaluated."""
+    challenge = challenges.get(submission.challenge)
+    if submission.predictions is None or challenge is None:
+        return []
+    # Imported here: pyarrow would slow every `--help` (tests/test_cli.py times it).
+    from runner.loader.predictions import check_predictions, public_ids
+
+    display = _display(submission.predictions, root)
+    public = public_ids(challenge, root)
+    found = check_predictions(submission.predictions, challenge.predictions, public)
+    return [Problem(display, p.line, 1 if p.line else None, "", p.message) for p in found]
 
 
 def check_teams(path: Path, root: Path | None = None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from markupsafe import Markup
@@ -17,6 +18,18 @@ from runner.site import fmt
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 44
+CHAR = 6.6  # px per character of an 11 px tick label (tabular digits), to fit labels
+
+
+@dataclass(frozen=True)
+class Point:
+    """One dot: when, the score, and who/which for its hover and focus label."""
+
+    when: datetime
+    value: float
+    who: str = ""
+    which: str = ""
+    href: str | None = None  # the submission page, relative to the chart's page
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -71,7 +84,7 @@ class _Scale:
 
 
 def score_chart(
-    points: Sequence[tuple[datetime, float]],
+    points: Sequence[Point | tuple[datetime, float]],
     *,
     metric: str,
     higher_is_better: bool,
@@ -86,51 +99,63 @@ def score_chart(
     """
     if not points:
         return Markup('<p class="cr-empty">No scored submissions yet.</p>')
-    stamps = [p[0].timestamp() for p in points]
+    points = [p if isinstance(p, Point) else Point(*p) for p in points]
+    stamps = [p.when.timestamp() for p in points]
     x0, x1 = min(stamps), max(stamps)
     if x1 - x0 < 3600:
         x0, x1 = x0 - 43200, x1 + 43200
     pad = (x1 - x0) * 0.02  # keep the first and last dots inside the frame
     x0, x1 = x0 - pad, x1 + pad
-    steps = best_per_day(points, higher_is_better)
-    ylow, yhigh = _domain([p[1] for p in points] + list(baselines))
-    xs = _Scale(x0, x1, LEFT, WIDTH - RIGHT)
+    steps = best_per_day([(p.when, p.value) for p in points], higher_is_better)
+    ylow, yhigh = _domain([p.value for p in points] + list(baselines))
+    left = _left_margin(ylow, yhigh, precision)
+    xs = _Scale(x0, x1, left, WIDTH - RIGHT)
     ys = _Scale(ylow, yhigh, HEIGHT - BOTTOM, TOP)
-    parts = [_frame(metric, higher_is_better, len(points), noun)]
-    parts += _y_axis(ys, ylow, yhigh, precision) + _x_axis(xs, x0, x1)
+    parts = [_frame(metric, higher_is_better, len(points), noun, left)]
+    parts += _y_axis(ys, ylow, yhigh, precision, left) + _x_axis(xs, x0, x1)
     parts += [
-        f'<line class="cr-baseline-line" x1="{LEFT}" x2="{WIDTH - RIGHT}"'
+        f'<line class="cr-baseline-line" x1="{left}" x2="{WIDTH - RIGHT}"'
         f' y1="{ys(b)}" y2="{ys(b)}">'
         f"<title>baseline {b:.{precision}f}</title></line>"
         for b in baselines
     ]
-    parts.append(_dots(points, xs, ys))
     parts.append(_steps(steps, xs, ys))
+    parts.append(_dots(points, xs, ys, precision))  # last: drawn above the line, and hovered
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 -- numbers and escape()d text only
 
 
-def _frame(metric: str, higher_is_better: bool, n: int, noun: str) -> str:
+def _tick_text(tick: float, precision: int) -> str:
+    return f"{tick:.{min(precision, 6)}f}"
+
+
+def _left_margin(low: float, high: float, precision: int) -> float:
+    """Room for the widest y tick label and the rotated axis name beside it."""
+    widest = max(len(_tick_text(t, precision)) for t in nice_ticks(low, high))
+    return max(LEFT, round(widest * CHAR + 30))
+
+
+def _frame(metric: str, higher_is_better: bool, n: int, noun: str, left: float) -> str:
     direction = "higher is better" if higher_is_better else "lower is better"
     label = fmt.text(f"{metric} of {n} {noun} over time ({direction})")
     return (
         f'<svg class="cr-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}"'
         f' xmlns="http://www.w3.org/2000/svg"><title>{label}</title>'
-        f'<rect class="cr-plot" x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}"'
+        f'<rect class="cr-plot" x="{left}" y="{TOP}" width="{WIDTH - left - RIGHT}"'
         f' height="{HEIGHT - TOP - BOTTOM}"/>'
         f'<text class="cr-axis-label" x="12" y="{TOP + 4}" transform="rotate(-90 12 {TOP + 4})"'
         f' text-anchor="end">{fmt.text(metric)}</text>'
     )
 
 
-def _y_axis(ys: _Scale, low: float, high: float, precision: int) -> list[str]:
+def _y_axis(ys: _Scale, low: float, high: float, precision: int, left: float) -> list[str]:
     out = []
     for tick in nice_ticks(low, high):
         y = ys(tick)
         out.append(
-            f'<line class="cr-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}"/>'
-            f'<text class="cr-tick" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">'
-            f"{tick:.{min(precision, 6)}f}</text>"
+            f'<line class="cr-grid" x1="{left}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}"/>'
+            f'<text class="cr-tick" x="{left - 6}" y="{y + 4}" text-anchor="end">'
+            f"{_tick_text(tick, precision)}</text>"
         )
     return out
 
@@ -150,19 +175,43 @@ def time_ticks(x0: float, x1: float) -> list[tuple[float, str]]:
 def _x_axis(xs: _Scale, x0: float, x1: float) -> list[str]:
     return [
         f'<line class="cr-grid" x1="{xs(t)}" x2="{xs(t)}" y1="{TOP}" y2="{HEIGHT - BOTTOM}"/>'
-        f'<text class="cr-tick" x="{xs(t)}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
-        f"{label}</text>"
+        f'<text class="cr-tick" x="{xs(t)}" y="{HEIGHT - BOTTOM + 18}"'
+        f' text-anchor="{_anchor(xs(t), len(label) * CHAR, xs.out_low)}">{label}</text>'
         for t, label in time_ticks(x0, x1)
     ]
 
 
-def _dots(points: Sequence[tuple[datetime, float]], xs: _Scale, ys: _Scale) -> str:
-    # One path of tiny arcs instead of thousands of <circle> elements keeps pages small.
-    marks = [
-        f"M{xs(w.timestamp())} {ys(v)}m-3.5 0a3.5 3.5 0 1 0 7 0a3.5 3.5 0 1 0-7 0"
-        for w, v in points
-    ]
-    return f'<path class="cr-dot" d="{"".join(marks)}"/>'
+def _anchor(x: float, width: float, left: float) -> str:
+    """Centred, unless the text would leave the drawing at either side (it would be clipped)."""
+    if x + width / 2 > WIDTH:
+        return "end"
+    return "start" if x - width / 2 < left - 24 else "middle"
+
+
+def _dots(points: Sequence[Point], xs: _Scale, ys: _Scale, precision: int) -> str:
+    """A focusable dot per evaluation, its label (who, which, score, date) shown on hover and
+    keyboard focus by CSS, and to screen readers as the link's name."""
+    return '<g class="cr-dots">' + "".join(_dot(p, xs, ys, precision) for p in points) + "</g>"
+
+
+def _dot(point: Point, xs: _Scale, ys: _Scale, precision: int) -> str:
+    x, y = xs(point.when.timestamp()), ys(point.value)
+    who = " · ".join(t for t in (point.who, point.which) if t)
+    text = (
+        f"{who + ': ' if who else ''}{point.value:.{precision}f}, {point.when:%Y-%m-%d %H:%M} UTC"
+    )
+    label = escape(text)
+    tip_y = y - 10 if y - 10 > TOP + 12 else y + 20
+    anchor = _anchor(x, len(text) * CHAR, xs.out_low)
+    tip = (
+        f'<text class="cr-tip" x="{x}" y="{tip_y}" text-anchor="{anchor}"'
+        f' aria-hidden="true">{label}</text>'
+    )
+    circle = f'<circle class="cr-dot" cx="{x}" cy="{y}" r="4.5"/><title>{label}</title>'
+    if point.href:
+        href = escape(point.href)
+        return f'<a class="cr-point" href="{href}" aria-label="{label}">{circle}{tip}</a>'
+    return f'<g class="cr-point" tabindex="0" role="img" aria-label="{label}">{circle}{tip}</g>'
 
 
 def _steps(steps: Sequence[tuple[datetime, float]], xs: _Scale, ys: _Scale) -> str:

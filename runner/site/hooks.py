@@ -27,7 +27,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from runner.site import pages, static
+from runner.site import pages, people, static
 from runner.site.sources import SiteData, load_site_data
 from runner.site.urls import SHELL_SRC, SHELL_URL
 
@@ -36,6 +36,7 @@ log = logging.getLogger("mkdocs.plugins.challenge_runner")
 ROOT_ENV = "CHALLENGE_RUNNER_SITE_ROOT"
 NOW_ENV = "CHALLENGE_RUNNER_SITE_NOW"
 ASSETS = ("site.css", "site.js")
+HOW_TO_SUBMIT = "how-to-submit.md"  # linked by the "How to submit" button of challenge pages
 
 
 def build_time() -> datetime:
@@ -65,7 +66,15 @@ class SiteHooks:
                 "pages are plain .html files and links must work without a web server."
             )
         root = Path(os.environ.get(ROOT_ENV) or Path(config.config_file_path).parent)
-        self.site = replace(load_site_data(root, build_time()), repo_url=config.repo_url)
+        if not config.repo_url and os.environ.get("GITHUB_REPOSITORY"):
+            # In GitHub Actions the repository is known: link it (header and challenge pages).
+            server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+            config.repo_url = f"{server}/{os.environ['GITHUB_REPOSITORY']}"
+        self.site = replace(
+            load_site_data(root, build_time()),
+            repo_url=config.repo_url,
+            site_url=config.site_url,
+        )
         self.slots, self.shell = {}, None
         for problem in self.site.problems:
             log.warning("skipped: %s", problem)
@@ -86,10 +95,14 @@ class SiteHooks:
         intro = files.get_file_from_path("index.md")
         if intro is not None:
             files.remove(intro)
+        if files.get_file_from_path(HOW_TO_SUBMIT) is not None:
+            site = self.site = replace(site, submit_page=HOW_TO_SUBMIT.replace(".md", ".html"))
         self._add(files, config, pages.home_page(site, intro.content_string if intro else ""))
         for data in site.challenges.values():
             published = self._add_public(files, config, data.challenge)
             self._add(files, config, pages.challenge_page(data, site, published))
+        for page in people.people_pages(site):
+            self._add(files, config, page)
         shell = File.generated(
             config, SHELL_SRC, content=static.shell_markdown(), inclusion=InclusionLevel.NOT_IN_NAV
         )
@@ -163,6 +176,7 @@ def _add_to_nav(config, challenge_pages: list[str], site: SiteData) -> None:
     titles = [site.challenges[p.split("/")[1]].challenge.title for p in challenge_pages]
     section = {"Challenges": [{t: p} for t, p in zip(titles, challenge_pages, strict=True)]}
     config.nav.insert(1 if config.nav else 0, section)
+    config.nav.insert(2, {"Participants and teams": people.INDEX_SRC})
 
 
 def _drop_from_sitemap(site_dir: Path) -> None:

@@ -24,6 +24,7 @@ from runner.site.urls import (
     badge_url,
     board_download,
     challenge_url,
+    people_url,
     relative,
     submission_url,
 )
@@ -99,9 +100,10 @@ def challenge_page(
     page = challenge_url(ch.id)
     slots = {
         "status": _status_fragment(data, site.now),
+        "actions": actions_fragment(data, site, page),
         "rules": rules_fragment(data),
         "data": render("data.html.j2", files=_file_rows(public_files)),
-        "downloads": _downloads_fragment(data, page),
+        "downloads": _downloads_fragment(data, page, site.site_url),
     }
     md = [
         # No table of contents column: the leaderboards need the width.
@@ -109,6 +111,7 @@ def challenge_page(
         f"# {fmt.text(ch.title)}\n",
         f"{fmt.text(ch.summary)}\n",
         slot("status"),
+        slot("actions"),
         "\n## Overview\n",
         readme_markdown(ch.root / "README.md"),
         "\n## Rules\n",
@@ -165,6 +168,20 @@ def _status_fragment(data: ChallengeData, now: datetime) -> str:
     return (
         f'<p class="cr-status-line"><span class="cr-state cr-state-{status.state}">'
         f"{status.state}</span> {fmt.text(status.text)} · built {fmt.date_text(now)}</p>"
+    )
+
+
+def actions_fragment(data: ChallengeData, site: SiteData, page: str) -> Markup:
+    """The "How to submit" button and the link to the challenge's folder in the repository."""
+    submit = relative(page, site.submit_page) if site.submit_page else None
+    repo = site.repo_url.rstrip("/") if site.repo_url else None
+    folder = f"{repo}/tree/HEAD/challenges/{data.challenge.id}" if repo else None
+    return render(
+        "actions.html.j2",
+        submit=submit,
+        repo=repo if repo and repo.startswith("https://") else None,
+        folder=folder if repo and repo.startswith("https://") else None,
+        challenge=data.challenge.id,
     )
 
 
@@ -264,6 +281,8 @@ def _board_row(data: ChallengeData, entry, page: str) -> dict[str, object]:
         )
     target = submission_url(data.challenge.id, entry.participant, entry.submission)
     return {
+        "participant_href": relative(page, people_url("participant", entry.participant)),
+        "team_href": relative(page, people_url("team", entry.team)) if entry.team else "",
         "rank": entry.rank if entry.rank is not None else "—",
         "rank_sort": entry.rank if entry.rank is not None else "",
         "entrant": entry.entrant,
@@ -295,10 +314,10 @@ def chart_fragment(data: ChallengeData, phase: Phase, now: datetime) -> Markup:
         if r.baseline:
             baselines.append(score.value)
         else:
-            points.append((r.created_at, score.value))
+            points.append(_point(data, r.entrant, r.participant, r.submission, r.created_at, score))
     ladder = split == "public" and boards.public.ladder
     if ladder:  # each evaluation's score is what the Ladder withholds: plot the board's
-        points = _released_points(boards.public, metric)
+        points = _released_points(data, boards.public, metric)
     chart = score_chart(
         points,
         metric=f"{metric.name} ({split} split)",
@@ -319,16 +338,34 @@ def chart_fragment(data: ChallengeData, phase: Phase, now: datetime) -> Markup:
     return chart + Markup('<p class="cr-muted">{}</p>').format(legend) if points else chart
 
 
-def _released_points(board: Board, metric: MetricView) -> list[tuple[datetime, float]]:
+def _point(data: ChallengeData, who: str, participant: str, name: str, when, score):
+    from runner.site.chart import Point
+
+    page = challenge_url(data.challenge.id)
+    href = relative(page, submission_url(data.challenge.id, participant, name))
+    return Point(when, score.value, who, name, href)
+
+
+def _released_points(data: ChallengeData, board: Board, metric: MetricView) -> list:
     points = []
-    for entry in board.entries:
-        score = entry.scores.get(metric.name)
-        if score is not None and not entry.baseline:
-            points.append((entry.created_at, score.value))
+    for e in board.entries:
+        score = e.scores.get(metric.name)
+        if score is not None and not e.baseline:
+            points.append(_point(data, e.entrant, e.participant, e.submission, e.created_at, score))
     return points
 
 
-def _downloads_fragment(data: ChallengeData, page: str) -> str:
+def badge_snippets(cid: str, site_url: str | None) -> tuple[str, str]:
+    """Markdown for the leader badge and for one entrant's (``NAME``) rank badge."""
+    base = (site_url or "https://YOUR-SITE/").rstrip("/") + "/"
+
+    def snippet(target: str, label: str) -> str:
+        return f"[![{label}](https://img.shields.io/endpoint?url={base}{target})]({base}{challenge_url(cid)})"
+
+    return snippet(badge_url(cid), cid), snippet(badge_url(cid, "NAME"), f"{cid} rank")
+
+
+def _downloads_fragment(data: ChallengeData, page: str, site_url: str | None = None) -> str:
     cid = data.challenge.id
     rows = []
     for boards in data.phases:
@@ -348,4 +385,6 @@ def _downloads_fragment(data: ChallengeData, page: str) -> str:
         boards=rows,
         badge_leader=relative(page, badge_url(cid)),
         badge_pattern=badge_url(cid, "NAME").replace("NAME", "<name>"),
+        snippets=badge_snippets(cid, site_url),
+        site_url_known=bool(site_url),
     )

@@ -58,6 +58,8 @@ class SiteData:
     manifests: dict[tuple[str, str, str], Submission]  # (challenge, participant, name)
     problems: tuple[str, ...] = field(default=())
     repo_url: str | None = None  # https://github.com/owner/repo: links commits and PRs
+    site_url: str | None = None  # where the site is published: absolute badge snippets
+    submit_page: str | None = None  # the hand-written "how to submit" page, if the docs have one
 
 
 def _metric_views(challenge: Challenge) -> tuple[MetricView, ...]:

@@ -31,6 +31,7 @@ from runner.site.urls import (
     badge_url,
     board_download,
     challenge_url,
+    people_url,
     relative,
     submission_url,
 )
@@ -155,6 +156,8 @@ def submission_context(site, data, results, manifest: Submission | None, url: st
         "name": latest.submission,
         "participant": latest.participant,
         "team": latest.team,
+        "participant_href": relative(url, people_url("participant", latest.participant)),
+        "team_href": relative(url, people_url("team", latest.team)) if latest.team else "",
         "baseline": latest.baseline,
         "manifest": manifest is not None,
         "description": _paragraphs(manifest.description) if manifest else [],

@@ -40,3 +40,11 @@ def badge_url(challenge_id: str, entrant: str | None = None) -> str:
 def relative(from_page: str, to: str) -> str:
     """The link from one site file to another, relative so the site works from any folder."""
     return posixpath.relpath(to, posixpath.dirname(from_page) or ".")
+
+
+def people_url(kind: str, name: str) -> str:
+    """A participant's or team's page (kind ``participant`` or ``team``), or their index."""
+    if kind == "index":
+        return "participants.html"
+    folder = "participants" if kind == "participant" else "teams"
+    return f"{folder}/{segment(name)}.html"
