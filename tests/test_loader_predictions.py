@@ -108,7 +108,7 @@ CASES = {
             f"{CSV}:32:1: 1 id(s) appear more than once: 't01' on lines 2 and 32; write each id "
             "exactly once"
         ],
-    ),  # fmt: skip
+    ),
     "extra ids": (
         "id,p,kind\n" + rows() + rows(["t99", "7.0"]),
         [
@@ -129,14 +129,14 @@ CASES = {
             f"{CSV}: the file has a header but no rows; write one row per test id (30 ids, "
             f"listed in {PUBLIC})"
         ],
-    ),  # fmt: skip
+    ),
     "semicolons": (
         "id;p;kind\n" + rows().replace(",", ";"),
         [
             f"{CSV}:1:1: the file uses ';' as the delimiter; separate columns with commas: the "
             "header must be `id,p,kind`"
         ],
-    ),  # fmt: skip
+    ),
     "not UTF-8": (
         b"id,p,kind\nt01,0.5,caf\xe9\n",
         [f"{CSV}:2:1: the file is not valid UTF-8 (byte 12 of this line); save it as UTF-8 text"],
@@ -194,6 +194,7 @@ def test_the_public_ids_come_from_test_csv_without_a_sample(repo: Path, capsys) 
         "id,x\n" + "".join(f"{i},1\n" for i in IDS[:2])
     )
     code, out = validate(repo, "id,p,kind\n" + rows(IDS[:3]), capsys)
+    assert code == 1
     assert out[0] == (
         f"{CSV}:4:1: 1 id(s) are not test ids: line 4 (id 't03'); write ids exactly as listed "
         "in challenges/pets/public/test.csv (as text: '7', not '7.0')"

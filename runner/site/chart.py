@@ -200,7 +200,7 @@ def _dot(point: Point, xs: _Scale, ys: _Scale, precision: int) -> str:
     text = (
         f"{who + ': ' if who else ''}{point.value:.{precision}f}, {point.when:%Y-%m-%d %H:%M} UTC"
     )
-    label = escape(text)
+    label = fmt.text(text)
     tip_y = y - 10 if y - 10 > TOP + 12 else y + 20
     anchor = _anchor(x, len(text) * CHAR, xs.out_low)
     tip = (
@@ -209,7 +209,7 @@ def _dot(point: Point, xs: _Scale, ys: _Scale, precision: int) -> str:
     )
     circle = f'<circle class="cr-dot" cx="{x}" cy="{y}" r="4.5"/><title>{label}</title>'
     if point.href:
-        href = escape(point.href)
+        href = fmt.text(point.href)
         return f'<a class="cr-point" href="{href}" aria-label="{label}">{circle}{tip}</a>'
     return f'<g class="cr-point" tabindex="0" role="img" aria-label="{label}">{circle}{tip}</g>'
 
