@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-ColumnKind = Literal["probability", "label", "number"]
+ColumnKind = Literal["probability", "label", "number", "score"]
 SubmissionKind = Literal["predictions", "image", "build"]
 Status = Literal["scored", "invalid", "failed", "timeout", "oom", "error"]
 STATUSES: tuple[str, ...] = ("scored", "invalid", "failed", "timeout", "oom", "error")

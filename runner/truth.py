@@ -111,7 +111,7 @@ def _truth_column(values: pa.Array, column, path: Path) -> pa.Array:
                 f"{where} has non-numeric values on line(s) {_lines(bad)}", path=str(path)
             )
         return from_numpy(numbers)
-    if column.kind == "probability":
+    if column.kind in ("probability", "score"):  # both are scored against binary labels
         text = pc.utf8_lower(pc.utf8_trim_whitespace(values))
         found = as_numpy(pc.index_in(text, value_set=text_array(TRUE_TEXT)), fill=-1)
         bad = np.flatnonzero(found < 0)

@@ -152,7 +152,11 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
         if "program" in data:
             _check_custom(spec, data, out, where)
             continue
-        column = _metric_column(spec, columns, out, where)
+        if "column" in item and item["column"] is None:
+            _check_multiclass(spec, columns, known, out, where)
+            column = None
+        else:
+            column = _metric_column(spec, columns, out, where)
         if spec.custom:
             _check_custom(spec, data, out, where)
         elif spec.name not in known:
@@ -162,8 +166,9 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
                 "or declare it custom: true and compute it in scoring.py",
             )
         elif column is not None:
-            kind = registry.get_metric(spec.name).kind
-            if column.kind not in _COMPATIBLE[kind]:
+            metric = registry.get_metric(spec.name)
+            kind = metric.kind
+            if column.kind not in _COMPATIBLE[kind] | ({"score"} if metric.rank else set()):
                 out.add(
                     where,
                     f"metric {spec.name!r} needs a {kind} column, but {column.name!r} "
@@ -179,12 +184,33 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
     return tuple(specs)
 
 
+def _check_multiclass(spec, columns, known, out, where) -> None:
+    """``column: null``: the metric takes every column, one probability per class."""
+    from runner import metrics as registry
+
+    if spec.custom or spec.name not in known:
+        return  # reported as custom or unknown elsewhere
+    if not registry.get_metric(spec.name).multiclass:
+        multi = ", ".join(m for m in known if registry.get_metric(m).multiclass)
+        out.add((*where, "column"), f"{spec.name} scores one column; column: null is for {multi}")
+    elif len(columns) < 2 or any(c.kind != "probability" for c in columns.values()):
+        out.add(
+            (*where, "column"),
+            "column: null needs two or more prediction columns, all of kind probability "
+            "(one per class; the truth has the same columns, one-hot)",
+        )
+
+
 def _metric_column(spec, columns, out, where) -> models.PredictionColumn | None:
     if spec.column is None:
         if len(columns) == 1:
             return next(iter(columns.values()))
         if not spec.custom:
-            out.add(where, f"say which column it scores: add column: (one of {', '.join(columns)})")
+            out.add(
+                where,
+                f"say which column it scores: add column: (one of {', '.join(columns)}), or "
+                "column: null for a multi-class metric over all of them",
+            )
         return None
     if spec.column not in columns:
         out.add(

@@ -36,6 +36,10 @@ class Metric:
     per_row_loss: ArrayFn | None = None
     from_mean_loss: Callable[[float], float] | None = None
     description: str = ""
+    # Only the order of the predictions matters: any real scores will do (column kind score).
+    rank: bool = False
+    # Takes one probability column per class (challenge.yaml: column: null).
+    multiclass: bool = False
 
     def __call__(self, y_true, y_pred) -> float:
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -119,6 +119,7 @@ METRICS: tuple[Metric, ...] = (
         "probability",
         4,
         description="area under the ROC curve (positive class 1)",
+        rank=True,
     ),
     Metric(
         "roc_auc_ovr",
@@ -128,6 +129,8 @@ METRICS: tuple[Metric, ...] = (
         "probability",
         4,
         description="macro mean of one-vs-rest ROC AUC over classes",
+        rank=True,
+        multiclass=True,
     ),
     Metric(
         "average_precision",
@@ -137,5 +140,6 @@ METRICS: tuple[Metric, ...] = (
         "probability",
         4,
         description="area under the precision-recall curve (step-wise)",
+        rank=True,
     ),
 )

@@ -29,7 +29,12 @@ WINDOW = 1 << 20
 # Quote-aware block splitting: without it pyarrow silently drops the rows of a block that
 # starts inside an unclosed quote (bench/bench_evaluate_large.py: no slower at 3M rows).
 PARSE = pacsv.ParseOptions(newlines_in_values=True)
-TYPES = {"probability": pa.float64(), "number": pa.float64(), "label": pa.string()}
+TYPES = {
+    "probability": pa.float64(),
+    "number": pa.float64(),
+    "score": pa.float64(),
+    "label": pa.string(),
+}
 NUMBER = re.compile(
     r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|infinity|nan)\s*$", re.I
 )
