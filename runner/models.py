@@ -13,10 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from runner.status import RECORDED
+
 ColumnKind = Literal["probability", "label", "number", "score"]
 SubmissionKind = Literal["predictions", "image", "build"]
 Status = Literal["scored", "invalid", "failed", "timeout", "oom", "error"]
-STATUSES: tuple[str, ...] = ("scored", "invalid", "failed", "timeout", "oom", "error")
+STATUSES: tuple[str, ...] = RECORDED  # the words, headlines, labels: runner/status.py
 SPLITS: tuple[str, ...] = ("public", "private")
 
 

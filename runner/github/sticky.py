@@ -24,24 +24,16 @@ from pathlib import Path
 from runner.errors import GitHubError
 from runner.github.client import GitHubClient
 from runner.github.escape import workflow_data, workflow_property
+from runner.status import TABLE as STATUS_TABLE
 
 DEFAULT_BOT_LOGIN = "github-actions[bot]"  # the login GITHUB_TOKEN's comments carry
 MARKER = re.compile(
     r"\A<!-- challenge-runner challenge=([a-z0-9][a-z0-9-]{0,62}) sha=([0-9a-f]{40}) -->"
 )
 STATUS_CONTEXT = "challenge-runner"
-# Labels this runner owns; a run sets one and removes the others.
-LABELS: dict[str, str] = {
-    "pending": "evaluating",
-    "scored": "evaluated",
-    "invalid": "invalid",
-    "failed": "failed",
-    "timeout": "failed",
-    "oom": "failed",
-    "over_limit": "over-limit",
-    "error": "error",
-}
-COMMIT_STATE = {"pending": "pending", "scored": "success", "error": "error"}  # others: failure
+# Labels this runner owns (a run sets one and removes the others), and commit states.
+LABELS: dict[str, str] = {s.name: s.label for s in STATUS_TABLE}
+COMMIT_STATE: dict[str, str] = {s.name: s.commit_state for s in STATUS_TABLE}
 
 
 @dataclass(frozen=True)
