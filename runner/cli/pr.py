@@ -9,17 +9,31 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from runner.cli.common import root_option
 
+if TYPE_CHECKING:
+    from runner.github.client import GitHubClient
+    from runner.github.event import PullRequestEvent
+    from runner.github.prepare import Item, Plan
+    from runner.github.sticky import Annotation
+
 DIR = click.Path(file_okay=False, path_type=Path)
+plan_option = click.option(
+    "--plan", "plan_dir", type=DIR, required=True, help="The prepare job's output (plan.json)."
+)
+item_option = click.option(
+    "--item", required=True, help="challenge/participant/name of a ready item of the plan."
+)
 
 
-def _client(event):
+def _client(event: PullRequestEvent) -> GitHubClient:
     from runner.errors import GitHubError
     from runner.github.client import GitHubClient
 
@@ -38,7 +52,7 @@ def _outputs(values: dict[str, str]) -> None:
             out.write("\n".join(lines) + "\n")
 
 
-def _matrix(items) -> str:
+def _matrix(items: Iterable[Item]) -> str:
     return json.dumps({"include": [{"item": i.key, "slug": i.slug, "kind": i.kind} for i in items]})
 
 
@@ -91,22 +105,18 @@ def prepare(root: Path, out: Path, check: bool, manifests: tuple[Path, ...]) -> 
     return 1 if check and invalid else 0
 
 
-def _annotations(items):
-    from runner.github.sticky import Annotation
+def _annotations(items: Iterable[Item]) -> list[Annotation]:
+    from runner.github.sticky import problem_annotation
 
-    return [
-        Annotation(p["message"], file=p.get("file"), line=p.get("line"), column=p.get("column"))
-        for item in items
-        for p in item.problems
-    ]
+    return [problem_annotation(p) for item in items for p in item.problems]
 
 
 @pr.command()
 @root_option
-@click.option("--plan", "plan_dir", type=DIR, required=True)
-@click.option("--item", required=True, help="challenge/participant/name of a ready item.")
+@plan_option
+@item_option
 @click.option("--out", type=DIR, required=True)
-def build(root, plan_dir, item, out) -> int:
+def build(root: Path, plan_dir: Path, item: str, out: Path) -> int:
     """Build a build: submission's image and save it (a job with no secrets runs this)."""
     from runner.github import stages
     from runner.github.prepare import read_plan
@@ -119,11 +129,11 @@ def build(root, plan_dir, item, out) -> int:
 
 @pr.command()
 @root_option
-@click.option("--plan", "plan_dir", type=DIR, required=True)
-@click.option("--item", required=True, help="challenge/participant/name of a ready item.")
+@plan_option
+@item_option
 @click.option("--out", type=DIR, required=True)
 @click.option("--recipient-env", default="INGEST_RECIPIENT", show_default=True)
-def stage(root, plan_dir, item, out, recipient_env) -> int:
+def stage(root: Path, plan_dir: Path, item: str, out: Path, recipient_env: str) -> int:
     """Encrypt the hidden inputs (never the truth) to the ingest key, for the ingest job."""
     from runner.github import stages
     from runner.github.prepare import read_plan
@@ -143,13 +153,21 @@ def stage(root, plan_dir, item, out, recipient_env) -> int:
 
 @pr.command()
 @root_option
-@click.option("--plan", "plan_dir", type=DIR, required=True)
-@click.option("--item", required=True)
+@plan_option
+@item_option
 @click.option("--staged", type=DIR, required=True, help="The stage job's output.")
 @click.option("--out", type=DIR, required=True)
 @click.option("--key-env", default="INGEST_KEY", show_default=True)
 @click.option("--built", type=DIR, default=None, help="The build job's output (build: kinds).")
-def ingest(root, plan_dir, item, staged, out, key_env, built) -> int:
+def ingest(
+    root: Path,
+    plan_dir: Path,
+    item: str,
+    staged: Path,
+    out: Path,
+    key_env: str,
+    built: Path | None,
+) -> int:
     """Run a container submission in the sandbox on the staged inputs."""
     from runner.github import stages
     from runner.github.prepare import read_plan
@@ -163,11 +181,11 @@ def ingest(root, plan_dir, item, staged, out, key_env, built) -> int:
 
 @pr.command()
 @root_option
-@click.option("--plan", "plan_dir", type=DIR, required=True)
-@click.option("--item", required=True)
+@plan_option
+@item_option
 @click.option("--ingested", type=DIR, default=None, help="The ingest job's output (containers).")
 @click.option("--out", type=DIR, default="records", show_default=True, help="A results folder.")
-def score(root, plan_dir, item, ingested, out) -> int:
+def score(root: Path, plan_dir: Path, item: str, ingested: Path | None, out: Path) -> int:
     """Score one item against the hidden truth and write its record under OUT."""
     from runner.github import stages
     from runner.github.prepare import read_plan
@@ -192,7 +210,7 @@ def record(records: Path, results: Path) -> int:
     return 0
 
 
-def _plan_or_error(plan_dir: Path):
+def _plan_or_error(plan_dir: Path) -> Plan:
     """The plan; in GitHub Actions a missing plan (prepare failed) becomes a report of the
     platform's error, so the participant hears of it instead of waiting forever."""
     from runner.errors import ConfigError
@@ -210,7 +228,7 @@ def _plan_or_error(plan_dir: Path):
 
 @pr.command()
 @root_option
-@click.option("--plan", "plan_dir", type=DIR, required=True)
+@plan_option
 @click.option("--records", type=DIR, default=None, help="Records written by `pr score`.")
 @click.option("--pending", is_flag=True, help="Report ready items as being evaluated.")
 @click.option(
@@ -219,7 +237,9 @@ def _plan_or_error(plan_dir: Path):
     default=None,
     help="The login the token comments as.",
 )
-def report(root, plan_dir, records, pending, bot_login) -> int:
+def report(
+    root: Path, plan_dir: Path, records: Path | None, pending: bool, bot_login: str | None
+) -> int:
     """Post (in GitHub Actions) or print (locally) one comment per challenge."""
     from runner.github.event import in_github_actions
     from runner.github.publish import publish_reports
@@ -241,7 +261,7 @@ def report(root, plan_dir, records, pending, bot_login) -> int:
 
 @pr.command()
 @root_option
-@click.option("--plan", "plan_dir", type=DIR, required=True)
+@plan_option
 def smoke(root: Path, plan_dir: Path) -> int:
     """Run each ready container submission in the sandbox on the challenge's public
     sample inputs (``<public>/sample-inputs/``); exit 1 if one does not produce predictions.

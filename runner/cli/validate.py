@@ -11,22 +11,11 @@ from runner.errors import EXIT_OK, EXIT_USER
 from runner.loader import Problem, check_challenge, check_submission, check_teams, load_repo
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def github_annotation(problem: Problem) -> str:
     """A ``::error`` workflow command that GitHub shows on the file's line."""
-    props = [f"file={_escape_property(problem.path)}"]
-    if problem.line is not None:
-        props += [f"line={problem.line}", f"col={problem.column or 1}"]
-    props.append("title=challenge-runner validate")
-    message = f"{problem.json_path}: {problem.message}" if problem.json_path else problem.message
-    return f"::error {','.join(props)}::{_escape_data(message)}"
+    from runner.github.sticky import annotation_lines, problem_annotation
+
+    return annotation_lines([problem_annotation(problem, "challenge-runner validate")])[0]
 
 
 def render(problems: list[Problem], fmt: str, checked: int) -> str:

@@ -1,7 +1,7 @@
 """One evaluation as data: prepare -> build -> ingest -> score -> record (DESIGN §3).
 
 Each step is a function from typed, frozen values to a typed, frozen, JSON-serialisable
-result (``runner.evaluation.serial.JsonData``):
+result (``runner.serial.JsonData``):
 
 =========  ==========================================  ==================================
 step       function                                    result

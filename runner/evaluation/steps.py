@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.errors import RunnerError
-from runner.evaluation.serial import JsonData
 from runner.models import Challenge, Submission
 from runner.progress import Progress
+from runner.serial import JsonData
 
 if TYPE_CHECKING:
     from runner.github.event import PullRequestEvent

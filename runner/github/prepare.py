@@ -14,19 +14,20 @@ so a PR with 8 manifests for a challenge allowing 5 a day gets 5 ready and 3 ove
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.errors import ConfigError
 from runner.github.event import PullRequestEvent
 from runner.github.identity import Author, identity_problems, teams_from_bytes
+from runner.loader.problems import Problem
+from runner.serial import JsonData
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2  # 2: problems are Problem objects (path, line, column, json_path, message)
 # ready: to evaluate; invalid: not evaluated, its problems say why; over_limit: valid but
 # beyond the entrant's quota (counting the plan's own items): not evaluated, not counted.
 ITEM_STATUSES = ("ready", "invalid", "over_limit")
@@ -43,7 +44,7 @@ class Item:
     name: str = ""
     kind: str = ""
     description: str = ""
-    problems: tuple[dict, ...] = ()  # {"file", "line", "column", "message"}
+    problems: tuple[Problem, ...] = ()  # paths relative to the repository
 
     @property
     def key(self) -> str:
@@ -57,10 +58,11 @@ class Item:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(JsonData):
     items: tuple[Item, ...]
     event: PullRequestEvent | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    version: int = PLAN_VERSION
 
     @property
     def ready(self) -> tuple[Item, ...]:
@@ -68,33 +70,23 @@ class Plan:
 
 
 def write_plan(plan: Plan, out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    data = {
-        "version": PLAN_VERSION,
-        "created_at": plan.created_at,
-        "event": asdict(plan.event) if plan.event else None,
-        "items": [asdict(i) for i in plan.items],
-    }
-    path = out / "plan.json"
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return path
+    return plan.write(out / "plan.json")
 
 
 def read_plan(out: Path) -> Plan:
     path = out / "plan.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
+    if not path.is_file():
         raise ConfigError(
-            f"cannot read the plan: {err}; run `pr prepare` first", path=str(path)
-        ) from err
-    if data.get("version") != PLAN_VERSION:
-        raise ConfigError(
-            f"plan version {data.get('version')!r} is not {PLAN_VERSION}", path=str(path)
+            "cannot read the plan: no such file; run `pr prepare` first", path=str(path)
         )
-    items = tuple(Item(**{**i, "problems": tuple(i["problems"])}) for i in data["items"])
-    event = PullRequestEvent(**data["event"]) if data["event"] else None
-    return Plan(items, event, data["created_at"])
+    plan = Plan.read(path)
+    if plan.version != PLAN_VERSION:
+        raise ConfigError(
+            f"plan version {plan.version!r} is not {PLAN_VERSION}: prepare and the later jobs "
+            "must run the same challenge-runner; run `pr prepare` again",
+            path=str(path),
+        )
+    return plan
 
 
 def _fresh(tree: Path) -> Path:
@@ -105,13 +97,17 @@ def _fresh(tree: Path) -> Path:
     return tree
 
 
-def problem_dict(problem, root: Path | None = None) -> dict:
-    """A loader ``Problem`` as a plain dict, its path relative to ``root``."""
+def relative(problem: Problem, root: Path) -> Problem:
+    """``problem`` with its path relative to ``root`` (the fetched tree)."""
     where = problem.path
-    if root is not None and where.startswith(str(root)):
+    if where.startswith(str(root)):
         where = where[len(str(root)) :].lstrip("/")
-    message = f"{problem.json_path}: {problem.message}" if problem.json_path else problem.message
-    return {"file": where, "line": problem.line, "column": problem.column, "message": message}
+    return replace(problem, path=where)
+
+
+def file_problem(path: str, message: str) -> Problem:
+    """A problem with a whole file (no line): identity, limits, path policy."""
+    return Problem(path, None, None, "", message)
 
 
 def check_manifest(
@@ -132,12 +128,12 @@ def check_manifest(
     try:
         sub = load_submission(manifest, root=tree, challenges=repo.challenges, teams=teams)
     except ValidationFailed as err:
-        problems = tuple(problem_dict(p, tree) for p in err.problems)
+        problems = tuple(relative(p, tree) for p in err.problems)
         return Item(challenge_id, rel, "invalid", problems=problems)
     base = Item(
         sub.challenge, rel, "ready", sub.participant, sub.team, sub.name, sub.kind, sub.description
     )
-    problems = []
+    problems: list[str] = []
     if author is not None:
         folder = rel.split("/")[2]
         problems = identity_problems(
@@ -150,8 +146,8 @@ def check_manifest(
             base_ref=base_ref,
         )
     if problems:
-        found = tuple({"file": rel, "line": None, "column": None, "message": p} for p in problems)
-        return Item(**{**asdict(base), "status": "invalid", "problems": found})
+        found = tuple(file_problem(rel, p) for p in problems)
+        return replace(base, status="invalid", problems=found)
     return base
 
 
@@ -184,7 +180,7 @@ def apply_limits(
 
 def _over_limit(item: Item, why: str) -> Item:
     message = f"over the limit, not evaluated and not counted: {why}"
-    found = ({"file": item.manifest, "line": None, "column": None, "message": message},)
+    found = (file_problem(item.manifest, message),)
     return replace(item, status="over_limit", problems=found)
 
 
@@ -216,10 +212,7 @@ def prepare_github(event: PullRequestEvent, client, root: Path, out: Path, now: 
         fetched = _fresh(out / "tree")
         fetch_folders(client, tree, touched_folders(files), fetched)
     except PolicyViolation as err:
-        problems = tuple(
-            {"file": v.path, "line": None, "column": None, "message": v.message}
-            for v in err.violations
-        )
+        problems = tuple(file_problem(v.path, v.message) for v in err.violations)
         return Plan((Item(POLICY_ID, "", "invalid", problems=problems),), event)
     manifests = manifests_to_evaluate(files, fetched)
     items = tuple(

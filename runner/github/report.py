@@ -21,6 +21,7 @@ from runner.github.comment import (
     render_comment,
 )
 from runner.github.prepare import POLICY_ID, Item, Plan
+from runner.loader.problems import Problem
 from runner.models import Challenge, Result
 
 
@@ -251,11 +252,13 @@ def _page_url(site_url: str | None, result: Result | None) -> str | None:
     return site_url.rstrip("/") + "/" + page
 
 
-def _problem_text(problem: dict) -> str:
-    where = problem.get("file") or ""
-    if where and problem.get("line"):
-        where += f":{problem['line']}"
-    return f"{where}: {problem['message']}" if where else problem["message"]
+def _problem_text(problem: Problem) -> str:
+    """``file:line: $.path: message`` for the comment (the comment escapes it)."""
+    where = problem.path
+    if where and problem.line:
+        where += f":{problem.line}"
+    message = f"{problem.json_path}: {problem.message}" if problem.json_path else problem.message
+    return f"{where}: {message}" if where else message
 
 
 def _message(status: str, result: Result | None) -> str:

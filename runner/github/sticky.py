@@ -24,6 +24,7 @@ from pathlib import Path
 from runner.errors import GitHubError
 from runner.github.client import GitHubClient
 from runner.github.escape import workflow_data, workflow_property
+from runner.loader.problems import Problem
 from runner.status import TABLE as STATUS_TABLE
 
 DEFAULT_BOT_LOGIN = "github-actions[bot]"  # the login GITHUB_TOKEN's comments carry
@@ -137,6 +138,13 @@ class Annotation:
     column: int | None = None
     title: str | None = None
     level: str = "error"
+
+
+def problem_annotation(problem: Problem, title: str | None = None) -> Annotation:
+    """The GitHub annotation of a validation problem, on its file and line."""
+    message = f"{problem.json_path}: {problem.message}" if problem.json_path else problem.message
+    column = (problem.column or 1) if problem.line is not None else None
+    return Annotation(message, problem.path or None, problem.line, column, title)
 
 
 def annotation_lines(annotations: Iterable[Annotation]) -> list[str]:
