@@ -9,6 +9,7 @@ from records_factory import challenge, result, scores, utc
 
 from runner.github.prepare import Item, Plan
 from runner.github.report import build_reports
+from runner.loader.problems import Problem
 from runner.models import LadderStats, LeaderboardSpec
 
 NOW = utc("2026-12-05T18:30")
@@ -52,10 +53,8 @@ def test_each_submission_of_a_pr_is_a_row_with_its_own_rank():
         item("gbm"),
         item("crash"),
         item("slow"),
-        item("bad", "invalid", problems=({"file": "b.yaml", "line": 2, "column": 1,
-                                         "message": "$.name: bad"},)),
-        item("m9", "over_limit", problems=({"file": "m9.yaml", "line": None, "column": None,
-                                           "message": "over the limit"},)),
+        item("bad", "invalid", problems=(Problem("b.yaml", 2, 1, "$.name", "bad"),)),
+        item("m9", "over_limit", problems=(Problem("m9.yaml", None, None, "", "over the limit"),)),
     ]  # fmt: skip
     got = report(items, new, existing)
     assert got.status == "invalid"
