@@ -57,6 +57,8 @@ class MetricSpec:
     higher_is_better: bool | None = None  # custom metrics only
     precision: int | None = None  # display decimals; None: the registry's
     label: str | None = None  # shown on the site instead of the name, e.g. "Total"
+    range: tuple[float, float] | None = None  # custom metrics: intervals are clipped to it
+    interval: bool = True  # False: no confidence interval (value only)
     key: str | None = None  # the scoring program's name for it (default: ``name``)
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "ScoreOutcome",
     "ScoringError",
     "Truth",
+    "interval_method",
     "load_scorer",
     "metric_display",
     "metric_inputs",
@@ -121,6 +122,9 @@ def score_predictions(
         y_true, y_pred = metric_inputs(challenge, metric_spec, truth, predictions)
         for split, mask in masks.items():
             rows = _rows(mask)
+            if not metric_spec.interval:
+                scores[split][metric.name] = _value_only(metric, y_true[rows], y_pred[rows], split)
+                continue
             scores[split][metric.name] = _score(
                 challenge, metric, y_true[rows], y_pred[rows], split, seed
             )
@@ -168,6 +172,29 @@ def _convert(metric: Metric, kind: str, truth: np.ndarray, pred: np.ndarray):
             f"metric {metric.name!r} needs probabilities, but the column holds numbers"
         )
     return y_true, y_pred
+
+
+def interval_method(spec: MetricSpec) -> str | None:
+    """How the intervals of a challenge's metric are made, in words (None: no interval)."""
+    if not spec.interval:
+        return None
+    if spec.custom:
+        return f"batch means over {CUSTOM_BUCKETS} random buckets of rows"
+    if spec.name == "roc_auc":
+        return "DeLong's variance"
+    if get_metric(spec.name).per_row_loss is not None:
+        return "percentile bootstrap over rows (normal interval of the mean loss on large sets)"
+    return (
+        "percentile bootstrap over rows "
+        f"(batch means over {confidence.BUCKETS} buckets on large sets)"
+    )
+
+
+def _value_only(metric: Metric, y_true, y_pred, split: str) -> Score:
+    try:
+        return _plain_score(metric(y_true, y_pred))
+    except ValueError as err:
+        raise ScoringError(f"metric {metric.name!r} on the {split} split: {err}") from err
 
 
 def _score(challenge: Challenge, metric: Metric, y_true, y_pred, split: str, seed: int) -> Score:
@@ -278,7 +305,8 @@ def _finite(value, name: str, split: str) -> float:
 
 def _custom_bounds(score, truth, predictions, rows, names, values, challenge, rng):
     empty = {name: (None, None) for name in names}
-    if len(rows) < 2 * CUSTOM_BUCKETS:
+    specs = {spec.name: spec for spec in challenge.metrics}
+    if len(rows) < 2 * CUSTOM_BUCKETS or not any(specs[n].interval for n in names):
         return empty
     buckets = np.array_split(rng.permutation(rows), CUSTOM_BUCKETS)
     try:
@@ -288,7 +316,16 @@ def _custom_bounds(score, truth, predictions, rows, names, values, challenge, rn
     except ScoringError:
         return empty  # undefined on small buckets: no interval, the value still stands
     level = challenge.leaderboard.ci
-    return {
-        name: confidence.bucket_bounds(np.array([v[name] for v in per_bucket]), values[name], level)
-        for name in names
-    }
+    bounds = {}
+    for name in names:
+        if not specs[name].interval:
+            bounds[name] = (None, None)
+            continue
+        low, high = confidence.bucket_bounds(
+            np.array([v[name] for v in per_bucket]), values[name], level
+        )
+        if specs[name].range is not None:  # e.g. a 0-99 metric never shows [77.7, 116.3]
+            floor, ceiling = specs[name].range
+            low, high = min(max(low, floor), ceiling), min(max(high, floor), ceiling)
+        bounds[name] = (low, high)
+    return bounds

@@ -25,6 +25,7 @@ from runner.models import (
 from runner.scoring import (
     PLATFORM_FAULT,
     ScoringError,
+    interval_method,
     metric_display,
     read_truth,
     score_predictions,
@@ -456,3 +457,46 @@ def test_custom_scorer_failures_are_errors_with_maintainer_detail(
     )
     assert caught.value.detail.startswith(detail_start.replace("{root}", str(tmp_path)))
     assert detail_contains in caught.value.detail
+
+
+def test_custom_intervals_are_clipped_to_the_declared_range(tmp_path: Path) -> None:
+    # A 0-99 metric whose buckets spread wide: its interval must stay inside [0, 99].
+    _binary_case(tmp_path)
+    source = (
+        "def score(truth, predictions):\n"
+        "    if len(truth) >= 100:  # a whole split\n"
+        "        return {'points': 98.5}\n"
+        "    return {'points': float(190 * truth['malignant'].mean())}  # buckets spread\n"
+    )
+    (tmp_path / "scoring.py").write_text(source)
+    spec = MetricSpec("points", custom=True, higher_is_better=True, range=(0.0, 99.0))
+    challenge = _challenge(tmp_path, PROBA, [spec], scoring=tmp_path / "scoring.py")
+    outcome = score_predictions(
+        challenge, read_truth(tmp_path / "truth.csv", challenge), tmp_path / "pred.csv"
+    )
+    for name in ("public", "private"):
+        score = outcome.scores[name]["points"]
+        assert score.value == 98.5
+        assert score.ci_low is not None and 0.0 <= score.ci_low <= score.ci_high <= 99.0
+        assert score.ci_high == 99.0 and score.ci_low < 98.5  # unclipped: far past 99
+
+
+def test_interval_false_gives_the_value_alone(tmp_path: Path) -> None:
+    _binary_case(tmp_path)
+    (tmp_path / "scoring.py").write_text(SCORERS["good"])
+    metrics = [
+        MetricSpec("hit_rate", custom=True, higher_is_better=True, interval=False),
+        MetricSpec("roc_auc", interval=False),
+        MetricSpec("log_loss"),
+    ]
+    challenge = _challenge(tmp_path, PROBA, metrics, scoring=tmp_path / "scoring.py")
+    outcome = score_predictions(
+        challenge, read_truth(tmp_path / "truth.csv", challenge), tmp_path / "pred.csv"
+    )
+    public = outcome.scores["public"]
+    assert (public["hit_rate"].ci_low, public["hit_rate"].ci_high) == (None, None)
+    assert (public["roc_auc"].ci_low, public["roc_auc"].ci_high) == (None, None)
+    assert public["log_loss"].ci_low is not None
+    assert interval_method(metrics[0]) is None
+    assert interval_method(MetricSpec("roc_auc")) == "DeLong's variance"
+    assert interval_method(MetricSpec("x", custom=True)).startswith("batch means over 16")

@@ -118,11 +118,13 @@ def test_challenge_page_overview_rules_data_and_chart(site: Path) -> None:
     assert "Predict the probability that a cell is <strong>malignant</strong>" in page
     assert '<a href="public/train.csv">the training set</a>' in page
     assert (site / "challenges/cells/public/train.csv").read_text().startswith("id,x,malignant")
-    assert "Intervals are 90% bootstrap confidence intervals" in page
+    assert "Intervals are 90% confidence intervals over the test rows" in page
     assert (
         "<td><code>log_loss</code></td><td><code>malignant</code></td><td>lower</td><td>3</td>"
-        in page
+        "<td>percentile bootstrap over rows (normal interval of the mean loss on large sets)"
+        "</td>" in page
     )
+    assert "<td>DeLong&#39;s variance</td>" in page or "<td>DeLong's variance</td>" in page
     assert page.count('<svg class="cr-chart"') == 2
     # open phase: 4 participant evaluations scored (carol's invalid one is not a dot)
     assert 'aria-label="roc_auc (public split) of 4 scored evaluations over time' in page

@@ -147,7 +147,11 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
             precision=item.get("precision"),
             label=item.get("label"),
             key=item.get("key"),
+            range=tuple(item["range"]) if "range" in item else None,
+            interval=item.get("interval", True),
         )
+        if spec.range is not None and not spec.range[0] < spec.range[1]:
+            out.add((*where, "range"), "range must be [low, high] with low < high")
         specs.append(spec)
         if "program" in data:
             _check_custom(spec, data, out, where)

@@ -17,6 +17,7 @@ from runner.leaderboard import Board, board_to_csv, board_to_json, build_board, 
 from runner.loader import load_repo
 from runner.models import Challenge, Phase, Result, Submission
 from runner.records import current_results, load_results
+from runner.scoring import interval_method
 from runner.site.status import is_revealed
 
 __all__ = ["Board", "board_to_csv", "board_to_json", "load_site_data"]
@@ -30,6 +31,8 @@ class MetricView:
     column: str | None
     higher_is_better: bool
     precision: int
+    label: str | None = None  # shown instead of the name where set (e.g. "Total")
+    interval: str | None = None  # how its intervals are made, in words; None: no interval
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def _metric_views(challenge: Challenge) -> tuple[MetricView, ...]:
     views = []
     for spec in challenge.metrics:
         higher, precision = metric_display(challenge, spec)
-        views.append(MetricView(spec.name, spec.column, higher, precision))
+        method = None if challenge.program else interval_method(spec)
+        views.append(MetricView(spec.name, spec.column, higher, precision, spec.label, method))
     return tuple(views)
 
 
