@@ -47,6 +47,18 @@ def _check_paths(paths: tuple[Path, ...], root: Path) -> tuple[list[Problem], in
     return problems, len(paths)
 
 
+def _scorer_problems(root: Path) -> list[Problem]:
+    from runner.scorercheck import check_scorer
+
+    problems = []
+    for challenge in load_repo(root).challenges.values():
+        if challenge.scoring is None:
+            continue
+        shown = str(challenge.scoring.relative_to(root))
+        problems += [Problem(shown, None, None, "", text) for text in check_scorer(challenge)]
+    return problems
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -64,7 +76,13 @@ def _check_paths(paths: tuple[Path, ...], root: Path) -> tuple[list[Problem], in
     show_default=True,
     help="Repository root (holds challenges/, submissions/, teams.yaml).",
 )
-def validate(paths: tuple[Path, ...], fmt: str, root: Path) -> int:
+@click.option(
+    "--run-scorers",
+    is_flag=True,
+    help="Also call each challenge's scoring.py on made-up rows and check what score() "
+    "returns. Runs maintainer code: not for pull requests that change challenges.",
+)
+def validate(paths: tuple[Path, ...], fmt: str, root: Path, run_scorers: bool) -> int:
     """Validate challenges, submission manifests and teams.yaml.
 
     With no PATHS, checks the whole repository under --root. Every problem is reported,
@@ -78,6 +96,8 @@ def validate(paths: tuple[Path, ...], fmt: str, root: Path) -> int:
         repo = load_repo(root)
         problems = list(repo.problems)
         checked = repo.files_checked
+    if run_scorers:
+        problems += _scorer_problems(root)
     output = render(problems, fmt, checked)
     if output:
         click.echo(output)
