@@ -209,6 +209,8 @@ def _message(
     resets_at: datetime | None,
 ) -> str:
     limits = phase.limits
+    if limits.per_day == 0:
+        return f"phase {phase.id} is closed to new submissions; {_after_phase(challenge, phase)}"
     if limits.total is not None and used_total >= limits.total:
         return (
             f"{used_total} of {limits.total} evaluations used in phase {phase.id}; "

@@ -9,7 +9,7 @@ Nothing downstream reads YAML or JSON dicts: the loader (``runner.loader``) turn
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -90,15 +90,24 @@ class Limits:
     total: int | None = None
 
 
+# The end of a phase that never ends (challenge.yaml omits ``end``): later than any real date.
+OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Phase:
     id: str
     start: datetime  # timezone-aware, UTC
-    end: datetime
+    end: datetime  # OPEN_END when the phase never ends
     leaderboard: Literal["public", "private"] = "public"
     limits: Limits = field(default_factory=Limits)
     selection: int | None = None  # participants pick this many submissions for the board
     reveal: datetime | None = None  # private scores become clear then (default: end)
+    listed: bool = True  # False: not shown on the site or the CLI leaderboard
+
+    @property
+    def open_ended(self) -> bool:
+        return self.end >= OPEN_END
 
     @property
     def reveal_at(self) -> datetime:

@@ -186,3 +186,11 @@ def test_case_variants_and_renames_share_one_quota():
 def test_team_names_differing_in_case_are_one_team():
     records = [today("scored", h, participant="bob", team="Red") for h in range(5)]
     assert not check_limits(CH, OPEN, records, "red", NOW).allowed
+
+
+def test_a_closed_phase_refuses_every_submission_and_says_so():
+    closed = replace(OPEN, limits=Limits(per_day=0))
+    ch = replace(CH, phases=(closed, *CH.phases[1:]))
+    status = check_limits(ch, closed, [], "alice", NOW)
+    assert not status.allowed and status.left_today == 0
+    assert status.message.startswith("phase open is closed to new submissions; next at ")

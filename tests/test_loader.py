@@ -421,3 +421,19 @@ def test_a_part_the_schema_refused_gets_no_second_message(repo: Path) -> None:
     found = problems(repo)
     assert len(found) == 1 and "$.metrics[1].name" in found[0]
     assert "unknown metric" not in found[0]
+
+
+def test_a_last_phase_without_end_never_ends(repo: Path) -> None:
+    edit_challenge(repo, ", end: 2026-07-01T00:00:00Z}", ", listed: false}")
+    assert problems(repo) == []
+    late = load_repo(repo).challenges["toy"].phases[1]
+    assert late.open_ended and not late.listed
+    assert late.contains(late.start.replace(year=9000))
+
+
+def test_no_phase_can_follow_one_that_never_ends(repo: Path) -> None:
+    edit_challenge(repo, ", end: 2026-06-01T00:00:00Z}", "}")
+    assert problems(repo) == [
+        f"{CHALLENGE}:14:5: $.phases[0]: phase 'open' never ends (no end:), so no phase can "
+        "follow it; give it an end or make it the last phase"
+    ]

@@ -519,3 +519,24 @@ def test_submission_page_gives_the_real_reveal_time(tmp_path):
     site = build_site(root, tmp_path / "out")
     page = (site / "challenges/breast-cancer/submissions/octocat/logreg.html").read_text()
     assert "shown once the phase reveals them (2027-03-08 00:00 UTC)" in page
+
+
+def test_open_ended_and_unlisted_phases(tmp_path) -> None:
+    root = make_repo(tmp_path / "repo")
+    config = root / "challenges/later/challenge.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "  - {id: main, start: 2028-01-01T00:00:00Z, end: 2028-02-01T00:00:00Z}\n",
+            "  - {id: main, start: 2028-01-01T00:00:00Z, end: 2028-02-01T00:00:00Z}\n"
+            "  - {id: backstage, start: 2028-02-01T00:00:00Z, end: 2028-03-01T00:00:00Z,"
+            " listed: false}\n"
+            "  - {id: forever, start: 2028-03-01T00:00:00Z}\n",
+        )
+    )
+    site = build(root, "2028-04-01T00:00:00Z")
+    page = (site / "challenges/later/index.html").read_text()
+    assert "backstage" not in page  # unlisted: neither rules nor boards show it
+    assert "<code>forever</code>" in page or "forever" in text_of(page)
+    assert "never (open-ended)" in text_of(page)
+    home = text_of((site / "index.html").read_text())
+    assert "open (phase forever): no end date" in home

@@ -15,9 +15,11 @@ FORMATS = ("table", "json", "csv")
 
 
 def default_phase(challenge: Challenge, now: datetime) -> Phase:
-    """The phase open now, else the last one that has started, else the first."""
-    started = [p for p in challenge.phases if p.start <= now]
-    return challenge.phase_at(now) or (started[-1] if started else challenge.phases[0])
+    """The listed phase open now, else the last listed one that has started, else the first
+    (the site's choice; an unlisted phase is shown only when asked for with --phase)."""
+    from runner.site.status import board_phase
+
+    return board_phase(challenge, now)
 
 
 def pick_phase(challenge: Challenge, phase_id: str | None, now: datetime) -> Phase:

@@ -254,11 +254,12 @@ def _phases(items: list[dict[str, Any]], out: Collector) -> tuple[models.Phase, 
         phase = models.Phase(
             id=item["id"],
             start=times["start"],
-            end=times["end"],
+            end=times.get("end", models.OPEN_END),
             leaderboard=item.get("leaderboard", "public"),
             limits=models.Limits(**item.get("limits", {})),
             selection=item.get("selection"),
             reveal=times.get("reveal"),
+            listed=item.get("listed", True),
         )
         _check_phase(phase, phases[-1] if phases else None, i, out)
         phases.append(phase)
@@ -270,7 +271,13 @@ def _check_phase(phase: models.Phase, previous, i: int, out: Collector) -> None:
         out.add(("phases", i, "end"), "end must be after start")
     if phase.reveal is not None and phase.reveal < phase.end:
         out.add(("phases", i, "reveal"), "reveal must not be before the phase ends")
-    if previous is not None and phase.start < previous.end:
+    if previous is not None and previous.open_ended:
+        out.add(
+            ("phases", i - 1),
+            f"phase {previous.id!r} never ends (no end:), so no phase can follow it; give it "
+            "an end or make it the last phase",
+        )
+    elif previous is not None and phase.start < previous.end:
         out.add(
             ("phases", i, "start"),
             f"phase {phase.id!r} starts before phase {previous.id!r} ends "

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from markupsafe import Markup, escape
 
 from runner.github.escape import visible
-from runner.models import Score
+from runner.models import OPEN_END, Score
 
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
@@ -56,6 +56,8 @@ def date_text(when: datetime | None) -> str:
     """``2027-01-05 14:03 UTC`` (the site states every time in UTC)."""
     if when is None:
         return "—"
+    if when >= OPEN_END:
+        return "never (open-ended)"
     return when.strftime("%Y-%m-%d %H:%M UTC")
 
 

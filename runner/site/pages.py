@@ -187,7 +187,7 @@ def actions_fragment(data: ChallengeData, site: SiteData, page: str) -> Markup:
 
 def rules_fragment(data: ChallengeData) -> str:
     ch = data.challenge
-    phases = [_phase_row(p) for p in ch.phases]
+    phases = [_phase_row(p) for p in ch.phases if p.listed]
     kinds = list(ch.submission_kinds)
     c = ch.container
     container = None

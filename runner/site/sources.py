@@ -77,6 +77,8 @@ def _metric_views(challenge: Challenge) -> tuple[MetricView, ...]:
 def _phase_boards(challenge: Challenge, results: tuple[Result, ...], now: datetime):
     out = []
     for phase in challenge.phases:
+        if not phase.listed:  # unlisted: records are kept, nothing is shown
+            continue
         public = build_board(challenge, results, phase, split="public", now=now)
         private = None
         if phase.leaderboard == "private" and is_revealed(phase, now):

@@ -23,6 +23,8 @@ def challenge_status(challenge: Challenge, now: datetime) -> ChallengeStatus:
     """The state at ``now``; between two phases the challenge is upcoming (the next phase)."""
     current = challenge.phase_at(now)
     if current is not None:
+        if current.open_ended:
+            return ChallengeStatus("open", current, f"open (phase {current.id}): no end date")
         left = duration_text(current.end - now)
         return ChallengeStatus("open", current, f"open (phase {current.id}): {left} left")
     upcoming = [p for p in challenge.phases if p.start > now]
@@ -37,11 +39,12 @@ def challenge_status(challenge: Challenge, now: datetime) -> ChallengeStatus:
 
 def board_phase(challenge: Challenge, now: datetime) -> Phase:
     """The phase whose board the home page and badges show: open now, else the latest begun."""
+    listed = [p for p in challenge.phases if p.listed] or list(challenge.phases)
     current = challenge.phase_at(now)
-    if current is not None:
+    if current is not None and current in listed:
         return current
-    begun = [p for p in challenge.phases if p.start <= now]
-    return max(begun, key=lambda p: p.start) if begun else challenge.phases[0]
+    begun = [p for p in listed if p.start <= now]
+    return max(begun, key=lambda p: p.start) if begun else listed[0]
 
 
 def is_revealed(phase: Phase, now: datetime) -> bool:
