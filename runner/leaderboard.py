@@ -8,8 +8,9 @@ For a challenge and a phase, ``build_board``:
    moved, and late records (outside every window) are never ranked;
 2. counts each entrant's non-``error`` evaluations in the window (``evaluations``);
 3. keeps ``scored`` records that have the primary metric on the board's split;
-4. in a phase with ``selection: k``, keeps each entrant's latest k of those (by
-   ``created_at``): the submissions an entrant made last are the ones they stand by;
+4. in a phase with ``selection: k``, keeps the records of the submissions each entrant's
+   manifests mark ``selected: true`` (the loader allows at most k), or, none marked, the
+   entrant's latest k records (by ``created_at``): the last ones are those they stand by;
 5. picks each entrant's best record -- the entrant is the participant, or the team when
    ``leaderboard.best_of`` is ``team`` and the record has one; with ``leaderboard.ladder``
    on a public board, the record the Ladder released instead (``runner.ladder``);
@@ -30,13 +31,13 @@ import io
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from runner.entrants import Entrants
 from runner.ladder import ladder
-from runner.models import Challenge, MetricSpec, Phase, Result, Score
+from runner.models import Challenge, MetricSpec, Phase, Result, Score, Submission
 from runner.records import current_results, format_time
 
 
@@ -136,10 +137,22 @@ def _pick(
     return best, best.scores[board.split]
 
 
-def _selected(records: list[Result], selection: int | None) -> list[Result]:
+def _selected(
+    records: list[Result], selection: int | None, marked: Collection[tuple[str, str]] = ()
+) -> list[Result]:
+    """In a ``selection: k`` phase, the records that may stand for an entrant: those of the
+    submissions their manifests mark ``selected: true`` if any are marked, else the latest k."""
     if selection is None:
         return records
-    return sorted(records, key=lambda r: (r.created_at, r.evaluation_id))[-selection:]
+    chosen = [r for r in records if (r.participant, r.submission) in marked]
+    return chosen or sorted(records, key=lambda r: (r.created_at, r.evaluation_id))[-selection:]
+
+
+def marked_selected(submissions: Iterable[Submission], challenge_id: str) -> frozenset:
+    """(participant, submission name) of every manifest of the challenge marked selected."""
+    return frozenset(
+        (s.participant, s.name) for s in submissions if s.challenge == challenge_id and s.selected
+    )
 
 
 def build_board(
@@ -149,8 +162,10 @@ def build_board(
     *,
     split: str | None = None,
     now: datetime | None = None,
+    selected: Collection[tuple[str, str]] = (),
 ) -> Board:
-    """The phase's leaderboard (see the module doc for every rule)."""
+    """The phase's leaderboard (see the module doc for every rule); ``selected`` holds the
+    (participant, submission) pairs marked ``selected: true`` (``marked_selected``)."""
     split = split or phase.leaderboard
     now = now or datetime.now(UTC)
     mine = (r for r in results if r.challenge == challenge.id)
@@ -171,12 +186,19 @@ def build_board(
     ranked = [r for r in scored if challenge.primary.name in r.scores.get(split, {})]
     sealed = sum(1 for r in scored if split == "private" and r.private is not None)
     return replace(
-        board, entries=_entries(challenge, in_phase, ranked, board, phase), sealed=sealed
+        board,
+        entries=_entries(challenge, in_phase, ranked, board, phase, frozenset(selected)),
+        sealed=sealed,
     )
 
 
 def _entries(
-    challenge: Challenge, in_phase: list[Result], ranked: list[Result], board: Board, phase: Phase
+    challenge: Challenge,
+    in_phase: list[Result],
+    ranked: list[Result],
+    board: Board,
+    phase: Phase,
+    marked: frozenset = frozenset(),
 ) -> tuple[Entry, ...]:
     group_of = _Groups.of(challenge, in_phase)
     counts = Counter(group_of(r) for r in in_phase if r.status != "error")
@@ -186,7 +208,8 @@ def _entries(
     picked = []
     for group, records in groups.items():
         baseline = group[0] == "baseline"
-        best, scores = _pick(challenge, _selected(records, phase.selection), board, baseline)
+        chosen = _selected(records, phase.selection, marked)
+        best, scores = _pick(challenge, chosen, board, baseline)
         picked.append((_rank_key(scores, best, board), group, best, scores))
     picked.sort(key=lambda item: item[0])
     entries, rank = [], 0

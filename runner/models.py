@@ -224,6 +224,7 @@ class Submission:
     build: BuildSpec | None = None
     command: tuple[str, ...] | None = None
     baseline: bool = False  # maintainers' reference submission: shown, never ranked
+    selected: bool = False  # counts in a phase with `selection:` (else the latest ones do)
     sha256: str = ""  # of the manifest bytes
 
     @property

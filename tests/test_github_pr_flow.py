@@ -346,13 +346,16 @@ def test_one_comment_lists_every_submission_of_each_kind(world, monkeypatch):
             f"challenge: breast-cancer\nparticipant: alice\nname: {name}\nimage: {digest}\n"
         )
     files.update(manifest("extra1"))
-    files.update(manifest("zextra"))  # the 6th ready one (plan order): over the limit
+    files.update(manifest("zextra"))
+    files.update(manifest("zzextra"))  # the 6th ready one (plan order): over the limit
     files["submissions/breast-cancer/alice/broken.yaml"] = "challenge: breast-cancer\nname: 3\n"
     head = push(world, monkeypatch, files, run_id=801, parent=world.base)
     root, work = str(world.checkout), world.tmp / "run-801"
     plan, records = str(work / "prepared"), work / "records"
     assert main(["pr", "prepare", "--root", root, "--out", plan]) == 0
-    for name in ("good", "badcsv", "extra1"):
+    # badcsv is refused by prepare (validate's checks against the public ids): not evaluated,
+    # not counted, so the limit still lets five through.
+    for name in ("good", "extra1", "zextra"):
         args = ["--plan", plan, "--item", f"breast-cancer/alice/{name}", "--out", str(records)]
         assert main(["pr", "score", "--root", root, *args]) == 0
     now = datetime.now(UTC)
@@ -367,20 +370,21 @@ def test_one_comment_lists_every_submission_of_each_kind(world, monkeypatch):
     [comment] = bot_comments(world)
     body = comment["body"]
     assert parse_marker(body) == ("breast-cancer", head)
-    assert "### ❌ Breast cancer diagnosis — 7 submissions: 2 invalid submission, " in body
-    assert "1 submission failed, 1 submission timed out, 1 over the limit, 2 scored" in body
+    assert "### ❌ Breast cancer diagnosis — 8 submissions: 2 invalid submission, " in body
+    assert "1 submission failed, 1 submission timed out, 1 over the limit, 3 scored" in body
     for name, words in (
         ("broken\\.yaml", "❌ invalid submission"),
         ("crash", "❌ submission failed"),
-        ("zextra", "🚫 over the limit"),
+        ("zzextra", "🚫 over the limit"),
         ("slow", "⏱️ submission timed out"),
-        ("badcsv", "❌ invalid submission"),
+        ("badcsv\\.yaml", "❌ invalid submission"),  # refused by prepare, like broken
     ):
         assert f"| {name} | alice | {words} | — | — | — | — | — |" in body
     assert "| good | alice | ✅ scored | 0.9983 [" in body
     assert "| extra1 | alice | ✅ scored | 0.9983 [" in body
-    assert body.count("#### ") == 7
+    assert "| zextra | alice | ✅ scored | 0.9983 [" in body
+    assert body.count("#### ") == 8
     assert "**Limits after this pull request** · 0 evaluations left today" in body
     assert world.state.labels[7] == ["invalid"]
     recorded = load_results(world.checkout / "results").results
-    assert sorted(r.submission for r in recorded) == ["badcsv", "crash", "extra1", "good", "slow"]
+    assert sorted(r.submission for r in recorded) == ["crash", "extra1", "good", "slow", "zextra"]

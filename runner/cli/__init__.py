@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "schema": ("runner.cli.schema:schema", "Print a JSON Schema (challenge, submission, result)."),
     "site": ("runner.cli.site:site", "Build or preview the static leaderboard site."),
+    "submissions": (
+        "runner.cli.submissions:submissions",
+        "List a participant's or team's evaluations and which count.",
+    ),
     "validate": ("runner.cli.validate:validate", "Validate challenges, manifests and teams."),
 }
 

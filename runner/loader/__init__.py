@@ -160,6 +160,34 @@ def _unique_identities(submissions: list, root: Path) -> tuple[list, list[Proble
     return kept, problems
 
 
+def _too_many_selected(submissions, challenges, root: Path) -> list[Problem]:
+    """No entrant may mark more submissions ``selected`` than a phase's ``selection:`` counts."""
+    marked: dict[tuple[str, str], list[models.Submission]] = {}
+    for sub in submissions:
+        if sub.selected:
+            marked.setdefault((sub.challenge, sub.entrant), []).append(sub)
+    problems = []
+    for (challenge_id, entrant), subs in sorted(marked.items()):
+        limits = [p for p in challenges[challenge_id].phases if p.selection]
+        phase = min(limits, key=lambda p: p.selection) if limits else None
+        if phase is None or len(subs) <= phase.selection:
+            continue
+        names = ", ".join(s.name for s in subs)
+        for sub in subs:
+            problems.append(
+                Problem(
+                    _display(sub.path, root),
+                    None,
+                    None,
+                    "$.selected",
+                    f"{entrant} marks {len(subs)} submissions of {challenge_id} selected "
+                    f"({names}), but phase {phase.id!r} counts {phase.selection} "
+                    "(selection:); remove selected from the others",
+                )
+            )
+    return problems
+
+
 def _raise_if(problems: list[Problem]) -> None:
     if problems:
         raise ValidationFailed(problems)
@@ -239,6 +267,7 @@ def load_repo(root: Path) -> Repo:
             submissions.append(submission)
     submissions, clashes = _unique_identities(submissions, root)
     problems += clashes
+    problems += _too_many_selected(submissions, challenges, root)
     checked = len(list((root / "challenges").glob("*/challenge.yaml")))
     checked += (root / "teams.yaml").exists() + len(manifests)
     return Repo(root, challenges, tuple(submissions), teams, tuple(problems), checked)

@@ -64,6 +64,7 @@ def check_submission_doc(
         build=build,
         command=tuple(data["command"]) if "command" in data else None,
         baseline=data.get("baseline", False),
+        selected=data.get("selected", False),
         sha256=hashlib.sha256(raw).hexdigest(),
     )
 
@@ -132,6 +133,12 @@ def _check_against_challenge(data, kinds, challenges, out: Collector) -> None:
                 f"challenge {challenge.id!r} does not accept {family} submissions "
                 f"(it accepts {', '.join(allowed)})",
             )
+    if data.get("selected") and not any(p.selection for p in challenge.phases):
+        out.add(
+            ("selected",),
+            f"challenge {challenge.id!r} has no phase with `selection:`, so every submission "
+            "counts; remove selected",
+        )
     if data.get("baseline") and data["participant"] not in challenge.maintainers:
         out.add(("baseline",), "only the challenge's maintainers may mark a submission as baseline")
 

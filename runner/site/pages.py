@@ -355,6 +355,11 @@ def _released_points(data: ChallengeData, board: Board, metric: MetricView) -> l
     return points
 
 
+def exported_boards(data: ChallengeData) -> list[Board]:
+    """The boards with entries, which the site offers as JSON and CSV."""
+    return [b for b in data.shown_boards() if b.entries]
+
+
 def badge_snippets(cid: str, site_url: str | None) -> tuple[str, str]:
     """Markdown for the leader badge and for one entrant's (``NAME``) rank badge."""
     base = (site_url or "https://YOUR-SITE/").rstrip("/") + "/"
@@ -367,19 +372,15 @@ def badge_snippets(cid: str, site_url: str | None) -> tuple[str, str]:
 
 def _downloads_fragment(data: ChallengeData, page: str, site_url: str | None = None) -> str:
     cid = data.challenge.id
-    rows = []
-    for boards in data.phases:
-        for board in (boards.public, boards.private):
-            if board is None:
-                continue
-            rows.append(
-                {
-                    "phase": board.phase,
-                    "split": board.split,
-                    "json": relative(page, board_download(cid, board.phase, board.split, "json")),
-                    "csv": relative(page, board_download(cid, board.phase, board.split, "csv")),
-                }
-            )
+    rows = [
+        {
+            "phase": board.phase,
+            "split": board.split,
+            "json": relative(page, board_download(cid, board.phase, board.split, "json")),
+            "csv": relative(page, board_download(cid, board.phase, board.split, "csv")),
+        }
+        for board in exported_boards(data)
+    ]
     return render(
         "downloads.html.j2",
         boards=rows,

@@ -15,7 +15,7 @@ from runner.history import HistoryRow, history
 from runner.site import fmt
 from runner.site.pages import GeneratedPage, _yaml_str, slot
 from runner.site.render import render
-from runner.site.sources import ChallengeData, SiteData
+from runner.site.sources import SiteData
 from runner.site.urls import (
     challenge_url,
     people_url,
@@ -26,19 +26,10 @@ from runner.site.urls import (
 INDEX_SRC = "participants.md"  # not in participants/: a login may be "index"
 
 
-def shown_boards(data: ChallengeData):
-    """The boards the challenge page shows: each phase's public board, and its revealed
-    private one."""
-    for boards in data.phases:
-        yield boards.public
-        if boards.private is not None:
-            yield boards.private
-
-
 def all_rows(site: SiteData) -> list[HistoryRow]:
     rows: list[HistoryRow] = []
     for data in site.challenges.values():
-        rows += history(data.challenge, data.results, shown_boards(data))
+        rows += history(data.challenge, data.results, data.shown_boards())
     return rows
 
 

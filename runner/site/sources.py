@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from runner.leaderboard import Board, board_to_csv, board_to_json, build_board, metric_display
+from runner.leaderboard import (
+    Board,
+    board_to_csv,
+    board_to_json,
+    build_board,
+    marked_selected,
+    metric_display,
+)
 from runner.loader import load_repo
 from runner.models import Challenge, Phase, Result, Submission
 from runner.records import current_results, load_results
@@ -49,6 +56,11 @@ class ChallengeData:
     metrics: tuple[MetricView, ...]
     phases: tuple[PhaseBoards, ...]
 
+    def shown_boards(self) -> list[Board]:
+        """Every board the challenge page shows: each phase's public board and, once
+        revealed, its private one."""
+        return [b for p in self.phases for b in (p.public, p.private) if b is not None]
+
     def boards_of(self, phase_id: str) -> PhaseBoards:
         return next(b for b in self.phases if b.phase.id == phase_id)
 
@@ -74,26 +86,35 @@ def _metric_views(challenge: Challenge) -> tuple[MetricView, ...]:
     return tuple(views)
 
 
-def _phase_boards(challenge: Challenge, results: tuple[Result, ...], now: datetime):
+def _phase_boards(
+    challenge: Challenge, results: tuple[Result, ...], now: datetime, selected: frozenset
+):
     out = []
     for phase in challenge.phases:
         if not phase.listed:  # unlisted: records are kept, nothing is shown
             continue
-        public = build_board(challenge, results, phase, split="public", now=now)
+        public = build_board(challenge, results, phase, split="public", now=now, selected=selected)
         private = None
         if phase.leaderboard == "private" and is_revealed(phase, now):
-            board = build_board(challenge, results, phase, split="private", now=now)
+            board = build_board(
+                challenge, results, phase, split="private", now=now, selected=selected
+            )
             private = board if board.revealed else None
         out.append(PhaseBoards(phase, public, private))
     return tuple(out)
 
 
-def challenge_data(challenge: Challenge, results: tuple[Result, ...], now: datetime):
-    """The boards and metric display of one challenge (pure: no file access)."""
+def challenge_data(
+    challenge: Challenge,
+    results: tuple[Result, ...],
+    now: datetime,
+    selected: frozenset = frozenset(),
+):
+    """The boards and metric display of one challenge (pure: no file access); ``selected``:
+    the (participant, name) pairs whose manifests say ``selected: true``."""
     results = tuple(current_results(results))
-    return ChallengeData(
-        challenge, results, _metric_views(challenge), _phase_boards(challenge, results, now)
-    )
+    boards = _phase_boards(challenge, results, now, selected)
+    return ChallengeData(challenge, results, _metric_views(challenge), boards)
 
 
 def load_site_data(root: Path, now: datetime) -> SiteData:
@@ -108,7 +129,9 @@ def load_site_data(root: Path, now: datetime) -> SiteData:
     for orphan in sorted(set(by_challenge) - set(repo.challenges)):
         problems.append(f"results/{orphan}/: records of a challenge that is not defined")
     challenges = {
-        cid: challenge_data(ch, tuple(by_challenge.get(cid, ())), now)
+        cid: challenge_data(
+            ch, tuple(by_challenge.get(cid, ())), now, marked_selected(repo.submissions, cid)
+        )
         for cid, ch in sorted(repo.challenges.items())
     }
     manifests = {(s.challenge, s.participant, s.name): s for s in repo.submissions}

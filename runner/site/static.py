@@ -22,7 +22,7 @@ from markupsafe import Markup
 from runner.models import Result, Submission
 from runner.reveal import reveal_time
 from runner.site import fmt
-from runner.site.pages import shown_board
+from runner.site.pages import exported_boards, shown_board
 from runner.site.render import template
 from runner.site.sources import ChallengeData, SiteData, board_to_csv, board_to_json
 from runner.site.status import board_phase
@@ -257,12 +257,12 @@ def _provenance_rows(result: Result, repo_url: str | None) -> list[tuple[str, ob
 
 
 def downloads(data: ChallengeData) -> Iterator[tuple[str, str]]:
+    """The JSON and CSV of every board that has entries (a phase not started, or with no
+    scored submission, has nothing to download: no header-only files)."""
     cid = data.challenge.id
-    for boards in data.phases:
-        for board in (boards.public, boards.private):
-            if board is not None:
-                yield board_download(cid, board.phase, board.split, "json"), board_to_json(board)
-                yield board_download(cid, board.phase, board.split, "csv"), board_to_csv(board)
+    for board in exported_boards(data):
+        yield board_download(cid, board.phase, board.split, "json"), board_to_json(board)
+        yield board_download(cid, board.phase, board.split, "csv"), board_to_csv(board)
 
 
 def _badge(label: str, message: str, color: str) -> str:
