@@ -78,7 +78,7 @@ MANIFEST_CASES = {
         [
             f"{MANIFEST}:5:1: $.colour: unknown key 'colour': remove it or fix its spelling; "
             "allowed keys: baseline, build, challenge, command, description, image, links, "
-            "name, participant, predictions, team"
+            "name, participant, predictions, selected, team"
         ],
     ),
     "wrong type": (

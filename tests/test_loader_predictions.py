@@ -226,5 +226,5 @@ def test_pr_prepare_marks_a_refused_file_invalid_so_it_is_not_evaluated(
     assert code == 1
     (item,) = read_plan(out).items
     assert (item.status, read_plan(out).ready) == ("invalid", ())
-    assert [(p["file"], p["line"]) for p in item.problems] == [(CSV, 2), (CSV, None)]
-    assert item.problems[1]["message"].startswith("20 test id(s) have no row, e.g. 't11'")
+    assert [(p.path, p.line) for p in item.problems] == [(CSV, 2), (CSV, None)]
+    assert item.problems[1].message.startswith("20 test id(s) have no row, e.g. 't11'")
