@@ -228,3 +228,10 @@ def test_pr_prepare_marks_a_refused_file_invalid_so_it_is_not_evaluated(
     assert (item.status, read_plan(out).ready) == ("invalid", ())
     assert [(p.path, p.line) for p in item.problems] == [(CSV, 2), (CSV, None)]
     assert item.problems[1].message.startswith("20 test id(s) have no row, e.g. 't11'")
+
+
+@pytest.mark.parametrize("content", ['{"t01": 1}', "id", "\n\n", b"\x00\x01\x02"])
+def test_a_file_pyarrow_cannot_frame_is_a_problem_not_a_crash(repo: Path, capsys, content):
+    code, lines = validate(repo, content, capsys)
+    assert code == 1  # a problem the participant can fix (a crash would be exit 3)
+    assert any(CSV in line for line in lines)

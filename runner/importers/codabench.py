@@ -1,7 +1,7 @@
 """Codabench (``competition.yaml`` version 2) bundles -> a challenge folder.
 
-Mapping: phases -> phases (dates, per-day and total limits; a phase with no end gets
-``OPEN_END``, one with ``max_submissions_per_day: 0`` is closed to new submissions); each
+Mapping: phases -> phases (dates, per-day and total limits; a phase with no end never ends,
+one with ``max_submissions_per_day: 0`` is closed to new submissions); each
 phase's task -> its reference data under hidden ``reference/<phase>/`` and its input data
 under hidden ``inputs/``; the task's scoring program -> ``program:`` (protocol codabench, its
 metadata's command, the bundle's ``docker_image``); the first leaderboard's columns -> metrics
@@ -16,8 +16,9 @@ from pathlib import Path
 
 from runner.errors import ConfigError
 from runner.importers.common import (
-    OPEN_END,
+    UNKNOWN_DATE,
     Draft,
+    close_open_phases,
     metric_name,
     page_text,
     parse_date,
@@ -51,6 +52,7 @@ def read_bundle(root: Path, *, challenge_id: str | None = None, image: str | Non
     draft.note("maintainers: set your GitHub login(s) in challenge.yaml")
     for index, phase in enumerate(config.get("phases") or []):
         _phase(root, phase, index, tasks, draft)
+    close_open_phases(draft)
     _program(root, config, tasks, draft, image)
     _pages(root, config, draft)
     if (root / "starting_kit").is_dir():
@@ -92,9 +94,9 @@ def _phase(root: Path, phase: dict, index: int, tasks: dict, draft: Draft) -> No
     where = f"phase {phase.get('name', index)!r}"
     start = parse_date(phase.get("start"), f"{where} start", draft)
     end = parse_date(phase["end"], f"{where} end", draft) if phase.get("end") else None
-    if end is None:
-        draft.note(f"{where} never ends in the original; it ends at {OPEN_END} here")
-    item: dict = {"id": phase_id, "start": start or OPEN_END, "end": end or OPEN_END}
+    item: dict = {"id": phase_id, "start": start or UNKNOWN_DATE}
+    if end is not None:
+        item["end"] = end  # no end: the phase never ends, here as there
     limits = {}
     if phase.get("max_submissions_per_day") is not None:
         limits["per_day"] = int(phase["max_submissions_per_day"])

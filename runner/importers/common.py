@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -23,7 +24,7 @@ import yaml
 from runner.errors import ConfigError, DataError
 
 KEY_ENV = "CHALLENGE_KEY"
-OPEN_END = "2100-01-01T00:00:00Z"  # a phase that never ends in the original
+UNKNOWN_DATE = "2100-01-01T00:00:00Z"  # for a date that cannot be read (noted): never opens
 
 
 @dataclass
@@ -84,6 +85,16 @@ def parse_date(value: object, where: str, draft: Draft) -> str | None:
         draft.note(f"{where}: date {text!r} is not in a known form; set it by hand")
         return None
     return parse_date(moment, where, draft)
+
+
+def close_open_phases(draft: Draft) -> None:
+    """Only the last phase may never end here: an earlier one without an end ends when the
+    next one starts (noted)."""
+    phases = draft.data.get("phases", [])
+    for phase, following in pairwise(phases):
+        if "end" not in phase:
+            phase["end"] = following["start"]
+            draft.note(f"phase {phase['id']!r} has no end; it ends when {following['id']!r} starts")
 
 
 def open_bundle(path: Path, marker: str, work: Path) -> Path:

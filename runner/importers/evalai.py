@@ -20,8 +20,9 @@ from pathlib import Path
 
 from runner.errors import ConfigError
 from runner.importers.common import (
-    OPEN_END,
+    UNKNOWN_DATE,
     Draft,
+    close_open_phases,
     metric_name,
     page_text,
     parse_date,
@@ -81,6 +82,7 @@ def _fill(
             "splits": splits,
         },
     }
+    close_open_phases(draft)
     names = {slug(p.get("codename", ""), 32): str(p.get("codename")) for p in phases}
     if any(ours != theirs for ours, theirs in names.items()):
         draft.data["program"]["phase_names"] = names
@@ -171,11 +173,13 @@ def _metrics(config: dict, phases: list[dict], draft: Draft) -> list[dict]:
 def _phase(root: Path, phase: dict, splits: dict[str, str], draft: Draft) -> dict:
     phase_id = slug(phase.get("codename") or phase.get("name") or "phase", 32)
     where = f"phase {phase.get('name', phase_id)!r}"
-    start = parse_date(phase.get("start_date"), f"{where} start", draft) or OPEN_END
+    start = parse_date(phase.get("start_date"), f"{where} start", draft) or UNKNOWN_DATE
     end = (
         parse_date(phase.get("end_date"), f"{where} end", draft) if phase.get("end_date") else None
     )
-    item: dict = {"id": phase_id, "start": start, "end": end or OPEN_END}
+    item: dict = {"id": phase_id, "start": start}
+    if end is not None:
+        item["end"] = end
     item["leaderboard"] = "public" if "public" in splits.values() else "private"
     limits = {}
     if phase.get("max_submissions_per_day") is not None:
@@ -187,7 +191,7 @@ def _phase(root: Path, phase: dict, splits: dict[str, str], draft: Draft) -> dic
     if phase.get("max_submissions_per_month"):
         draft.note(f"{where}: max_submissions_per_month has no equivalent here")
     if phase.get("is_public") is False:
-        draft.note(f"{where} is not public in the original; phases here are always listed")
+        item["listed"] = False  # the site does not show it, as EvalAI did not
     annotation = phase.get("test_annotation_file")
     if annotation and (root / str(annotation)).is_file():
         path = root / str(annotation)

@@ -115,6 +115,8 @@ def _predictions_problems(
     challenge = challenges.get(submission.challenge)
     if submission.predictions is None or challenge is None:
         return []
+    if challenge.predictions.format == "files":
+        return []  # an opaque file: the challenge's scoring program is its only judge
     # Imported here: pyarrow would slow every `--help` (tests/test_cli.py times it).
     from runner.loader.predictions import check_predictions, public_ids
 

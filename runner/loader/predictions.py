@@ -103,7 +103,12 @@ def check_predictions(
     problems, names = _check_header(header, spec)
     if names is None:
         return problems
-    table, bad_rows, fields = _read_rows(path, names)
+    try:
+        table, bad_rows, fields = _read_rows(path, names)
+    except pa.ArrowInvalid as err:  # e.g. one line with no line end: nothing pyarrow can frame
+        reason = str(err).removeprefix("CSV parse error: ")
+        fix = f"save it as a CSV whose first line is {expected_header(spec)}"
+        return [*problems, CsvProblem(None, f"the file cannot be read as CSV ({reason}); {fix}")]
     problems += _field_count_problems(bad_rows, fields)
     lines = _line_numbers(table.num_rows, [r.number for r in bad_rows])
     if table.num_rows == 0:
