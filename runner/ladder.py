@@ -26,11 +26,11 @@ interval it is one display unit (10 ** -precision).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 
-from runner.models import Result
+from runner.models import Challenge, Result, Score
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def fixed_step(
     best_gain, best = -math.inf, None
     for result in ordered:
         gain = sign * result.scores[split][metric].value
-        if best is None or gain > best_gain + eta:
+        # The tolerance lets stored released values (multiples of eta) replay exactly.
+        if best is None or gain > best_gain + eta * (1 - 1e-9):
             best_gain, best = round(gain / eta) * eta, result
     assert best is not None
     return Release(best, sign * best_gain)
@@ -105,3 +106,83 @@ def ladder(
     if results and all(r.ladder is not None for r in results):
         return parameter_free(results, metric, split)
     return fixed_step(results, metric, higher_is_better, split=split, ci=ci, precision=precision)
+
+
+# ---------------------------------------------------------------- what a record may hold
+
+
+def withhold(
+    challenge: Challenge, result: Result, existing: Iterable[Result]
+) -> tuple[Result, dict | None]:
+    """Under the Ladder: (the record as it may be stored in clear, what it withholds).
+
+    Records and artifacts are public, so a record may hold no more than the board shows:
+    released, its primary score as the Ladder releases it (the step variant's rounded value,
+    with an interval of +-z*eta that only restates the step) and its loss stats; not
+    released, no public score at all. The withheld part -- exact public scores and loss
+    stats -- is ``{"public": {...}, "ladder": {...} | None}`` for ``reveal`` to seal.
+    The decision replays the Ladder over the entrant's released records as stored (a
+    re-evaluation's original excluded), so the board, reading the same records, agrees.
+    Baselines, late records and records without a primary public score are left alone.
+    """
+    public = result.scores.get("public", {})
+    phase = challenge.phase_at(result.created_at)
+    primary = challenge.primary.name
+    if not challenge.leaderboard.ladder or result.baseline or phase is None:
+        return result, None
+    if result.status != "scored" or primary not in public:
+        return result, None
+    prior = _entrant_records(challenge, result, existing, phase)
+    release = _replay(challenge, [*prior, result])
+    if release is None or release.result.evaluation_id != result.evaluation_id:
+        shown: dict = {}
+        stats = None
+    else:
+        shown = {primary: _released_score(challenge, [*prior, result], release)}
+        stats = result.ladder
+    withheld = {"public": public, "ladder": None if result.ladder is None else vars(result.ladder)}
+    stored = replace(result, scores={**result.scores, "public": shown}, ladder=stats)
+    return stored, withheld
+
+
+def _entrant_records(challenge: Challenge, result: Result, existing, phase) -> list[Result]:
+    from runner.entrants import Entrants
+    from runner.records import current_results
+
+    mine = [r for r in existing if r.challenge == challenge.id]
+    entrants = Entrants.of([*mine, result])
+    best_of = challenge.leaderboard.best_of
+    key = entrants.ranking_key(result, best_of)
+    return [
+        r
+        for r in current_results(mine)
+        if r.evaluation_id != result.supersedes
+        and r.status == "scored"
+        and not r.baseline
+        and phase.contains(r.created_at)
+        and challenge.primary.name in r.scores.get("public", {})
+        and entrants.ranking_key(r, best_of) == key
+    ]
+
+
+def _display(challenge: Challenge) -> tuple[bool, int]:
+    from runner.scoring import metric_display
+
+    return metric_display(challenge, challenge.primary)
+
+
+def _replay(challenge: Challenge, records: list[Result]) -> Release | None:
+    higher, precision = _display(challenge)
+    ci = challenge.leaderboard.ci
+    return ladder(records, challenge.primary.name, higher, ci=ci, precision=precision)
+
+
+def _released_score(challenge: Challenge, records: list[Result], release: Release) -> Score:
+    own = release.result.scores["public"][challenge.primary.name]
+    if release.value == own.value:
+        return own  # the parameter-free Ladder releases the submission's own score
+    _, precision = _display(challenge)
+    ci = challenge.leaderboard.ci or 0.95
+    eta = step_size(_ordered(records)[0], challenge.primary.name, "public", ci, precision)
+    half = NormalDist().inv_cdf(0.5 + ci / 2) * eta
+    return Score(release.value, release.value - half, release.value + half)

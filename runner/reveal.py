@@ -1,5 +1,11 @@
 """Private-split scores: sealed in every record until the reveal, then made clear (DESIGN §3.5).
 
+Under the Ladder the same holds for the exact public scores: a record holds in clear only
+what the Ladder releases (``ladder.withhold``); the exact public scores and loss stats are
+sealed beside the private ones (``{"private": ..., "public": ..., "ladder": ...}``, where a
+record sealed before the Ladder was covered holds the private scores alone) and revealed
+with them.
+
 While a phase runs, a record's private-split scores exist only as ASCII-armored age encrypted
 to the challenge's ``data.hidden.recipient`` (the ``private`` field); ``scores.private`` is
 absent. ``seal_result`` is the one place that decides this, so the pipeline calls it on every
@@ -24,7 +30,7 @@ from pathlib import Path
 
 from runner.data import decrypt_text, encrypt_text
 from runner.errors import ConfigError, DataError, RecordError
-from runner.models import Challenge, Result, Score
+from runner.models import Challenge, LadderStats, Result, Score
 from runner.records import (
     current_results,
     load_results,
@@ -44,11 +50,24 @@ def seal_private(scores_private: dict[str, Score], recipient: str) -> str:
     return encrypt_text(text, recipient)
 
 
-def open_private(blob: str, identity: str, *, path: str | None = None) -> dict[str, Score]:
-    """Decrypt what ``seal_private`` made; RecordError naming the record when that fails."""
+def _seal(sealed: dict, recipient: str) -> str:
+    """Private scores alone in the original format; with withheld public ones, the v2 one."""
+    if set(sealed) == {"private"}:
+        return seal_private(sealed["private"], recipient)
+    data = {"version": 2, **{k: scores_to_dict(v) for k, v in sealed.items() if k != "ladder"}}
+    data["ladder"] = sealed.get("ladder")
+    return encrypt_text(json.dumps(data, sort_keys=True, allow_nan=False), recipient)
+
+
+def open_sealed(blob: str, identity: str, *, path: str | None = None) -> tuple[dict, dict | None]:
+    """({split: scores}, ladder stats or None) from a record's sealed blob; RecordError
+    naming the record when it cannot be read."""
     try:
         data = json.loads(decrypt_text(blob, identity))
-        return scores_from_dict(data)
+        if data.get("version") != 2:
+            return {"private": scores_from_dict(data)}, None
+        splits = {k: scores_from_dict(data[k]) for k in ("private", "public") if k in data}
+        return splits, data.get("ladder")
     except DataError as err:
         raise RecordError(
             f"{err.message}; the identity must match the challenge's data.hidden.recipient",
@@ -58,6 +77,11 @@ def open_private(blob: str, identity: str, *, path: str | None = None) -> dict[s
         raise RecordError(
             f"the sealed private scores are not a scores object ({err})", path=path
         ) from err
+
+
+def open_private(blob: str, identity: str, *, path: str | None = None) -> dict[str, Score]:
+    """The private-split scores of a sealed blob (empty when it seals only public ones)."""
+    return open_sealed(blob, identity, path=path)[0].get("private", {})
 
 
 def reveal_time(challenge: Challenge, result: Result) -> datetime:
@@ -76,20 +100,36 @@ def reveal_time(challenge: Challenge, result: Result) -> datetime:
     return max(times)
 
 
-def seal_result(challenge: Challenge, result: Result, now: datetime) -> Result:
-    """``result`` as it may be written now: clear private scores sealed before the reveal."""
+def seal_result(
+    challenge: Challenge, result: Result, now: datetime, existing: Iterable[Result] = ()
+) -> Result:
+    """``result`` as it may be written now: clear private scores sealed before the reveal,
+    and under the Ladder the exact public scores too (``existing``: the records so far, whose
+    released scores the Ladder replays). Without a recipient, what must be sealed is dropped
+    (private scores: refused)."""
+    from runner.ladder import withhold
+
+    due = now >= reveal_time(challenge, result)
+    withheld = None
+    if not due:
+        result, withheld = withhold(challenge, result, existing)
     private = result.scores.get("private")
-    if not private or now >= reveal_time(challenge, result):
+    sealed = {} if due or not private else {"private": private}
+    if withheld is not None:
+        sealed |= withheld
+    if not sealed:
         return result
     recipient = challenge.hidden.recipient
+    if not recipient and "private" not in sealed:
+        return result  # nothing to seal exact Ladder scores to: they are not stored
     if not recipient:
         raise ConfigError(
             f"challenge {challenge.id} has private-split scores to seal but no "
             "data.hidden.recipient: add the age1... public key of the challenge's key "
             "(printed by `challenge-runner data keygen`)"
         )
-    public = {split: s for split, s in result.scores.items() if split != "private"}
-    return replace(result, scores=public, private=seal_private(private, recipient))
+    kept = {split: s for split, s in result.scores.items() if split != "private" or due}
+    return replace(result, scores=kept, private=_seal(sealed, recipient))
 
 
 def sealed_records(challenge: Challenge, results: Iterable[Result]) -> list[Result]:
@@ -137,11 +177,12 @@ def reveal(challenge: Challenge, results_dir: Path, identity: str, now: datetime
 
 def _reveal_one(results_dir: Path, result: Result, identity: str, now: datetime) -> Path:
     where = str(result_path(results_dir, result))
-    private = open_private(result.private or "", identity, path=where)
+    splits, ladder = open_sealed(result.private or "", identity, path=where)
     clear = replace(
         result,
         evaluation_id=new_evaluation_id(now),
-        scores={**result.scores, "private": private},
+        scores={**result.scores, **splits},
+        ladder=LadderStats(**ladder) if ladder else result.ladder,
         private=None,
         supersedes=result.evaluation_id,
     )

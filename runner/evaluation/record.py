@@ -66,14 +66,17 @@ def as_reevaluation(challenge: Challenge, result: Result, existing: Iterable[Res
     )
 
 
-def seal_for_storage(challenge: Challenge, result: Result, now: datetime) -> Result:
-    """The result as it may be shown and stored: private scores sealed before the reveal."""
+def seal_for_storage(
+    challenge: Challenge, result: Result, now: datetime, existing: Iterable[Result] = ()
+) -> Result:
+    """The result as it may be shown and stored: private scores sealed before the reveal,
+    and under the Ladder only the released public score in clear (``reveal.seal_result``)."""
     from runner.reveal import seal_result
 
     if not challenge.hidden.recipient:
         # Nothing to seal private scores to: they are not stored (documented in hosting.md).
         result = replace(result, scores={k: v for k, v in result.scores.items() if k != "private"})
-    return seal_result(challenge, result, now)
+    return seal_result(challenge, result, now, existing)
 
 
 def finish(
@@ -85,9 +88,10 @@ def finish(
     now: datetime,
 ) -> Result:
     """The record to store: a re-evaluation if it is one, coarse timings, sealed."""
+    existing = list(existing)
     result = as_reevaluation(challenge, result, existing)
     result = replace(result, timings=coarse_timings(timings))
-    return seal_for_storage(challenge, result, now)
+    return seal_for_storage(challenge, result, now, existing)
 
 
 def record(results_dir: Path, result: Result) -> Path:

@@ -157,7 +157,11 @@ def apply_limits(
     """The items with those beyond their entrant's quota marked ``over_limit``.
 
     The ready items of a challenge are admitted in plan order against the committed records
-    *and the plan's earlier items*; the excess is not evaluated and takes no quota.
+    *and the plan's earlier items*; the excess is not evaluated and takes no quota. Under the
+    Ladder one submission per entrant and pull request is admitted: the items of one plan
+    are scored in parallel jobs, each against the committed records only, so a second one
+    would be judged without the first and could have a score released that the Ladder
+    withholds (``ladder.withhold``).
     """
     from runner.limits import Claim, admit
     from runner.records import load_results
@@ -173,9 +177,25 @@ def apply_limits(
         for n, status in zip(mine, admit(challenge, results, claims, now), strict=True):
             if not status.allowed:
                 verdicts[n] = status.message
+        if challenge.leaderboard.ladder:
+            verdicts |= _one_per_entrant([n for n in mine if n not in verdicts], items)
     return tuple(
         _over_limit(item, verdicts[n]) if n in verdicts else item for n, item in enumerate(items)
     )
+
+
+def _one_per_entrant(admitted: list[int], items: tuple[Item, ...]) -> dict[int, str]:
+    seen: set[str] = set()
+    refused = {}
+    for n in admitted:
+        who = (items[n].team or items[n].participant).casefold()
+        if who in seen:
+            refused[n] = (
+                "this challenge's public board uses the Ladder, which takes one submission per "
+                "entrant and pull request; push this one in a new pull request after this one"
+            )
+        seen.add(who)
+    return refused
 
 
 def _over_limit(item: Item, why: str) -> Item:

@@ -1,9 +1,13 @@
 """The ``report`` step: turn a plan and its records into comments, statuses and labels.
 
-For every challenge the pull request touches there is one sticky comment (``sticky``). An
-item with a record reports the record's status; an ``invalid`` item reports its problems;
-a ``ready`` item without a record means the evaluation jobs failed: that is the platform's
-``error``, said plainly, and it does not count against limits.
+For every challenge the pull request touches there is one sticky comment (``sticky``) with
+a row per submission. An item with a record reports the record's status; an ``invalid`` or
+``over_limit`` item reports its problems; a ``ready`` item without a record means the
+evaluation jobs failed: that is the platform's ``error``, said plainly, and it does not
+count against limits. A scored row shows the rank that submission would have (standing for
+its entrant), the entrant's best, the gaps to the leader and the best baseline (under the
+Ladder only what the board released) and its site page; the limits are those left after the
+pull request (its records counted, its items still running too).
 """
 
 from __future__ import annotations
