@@ -373,11 +373,11 @@ def test_one_comment_lists_every_submission_of_each_kind(world, monkeypatch):
     assert "### ❌ Breast cancer diagnosis — 8 submissions: 2 invalid submission, " in body
     assert "1 submission failed, 1 submission timed out, 1 over the limit, 3 scored" in body
     for name, words in (
-        ("broken\\.yaml", "❌ invalid submission"),
+        ("broken", "❌ invalid submission"),
         ("crash", "❌ submission failed"),
         ("zzextra", "🚫 over the limit"),
         ("slow", "⏱️ submission timed out"),
-        ("badcsv\\.yaml", "❌ invalid submission"),  # refused by prepare, like broken
+        ("badcsv", "❌ invalid submission"),  # refused by prepare, like broken
     ):
         assert f"| {name} | alice | {words} | — | — | — | — | — |" in body
     assert "| good | alice | ✅ scored | 0.9983 [" in body

@@ -233,8 +233,8 @@ def _line(item: Item, result: Result | None, challenge: Challenge | None, seen, 
     if challenge is not None and result is not None:
         standing, withheld = _standing(challenge, result, seen, run.now)
     return SubmissionLine(
-        submission=item.name or (item.manifest.rsplit("/", 1)[-1] or "this pull request"),
-        participant=item.participant or run.author or "—",
+        submission=item.name or _stem(item.manifest) or "this pull request",
+        participant=item.participant or _folder(item.manifest) or run.author or "—",
         status=status,
         team=item.team,
         description=item.description,
@@ -245,6 +245,17 @@ def _line(item: Item, result: Result | None, challenge: Challenge | None, seen, 
         url=_page_url(run.site_url, result),
         withheld=withheld,
     )
+
+
+def _stem(manifest: str) -> str:
+    """The submission's name when its manifest could not be read: the file's stem."""
+    name = manifest.rsplit("/", 1)[-1]
+    return name[: -len(".yaml")] if name.endswith(".yaml") else name
+
+
+def _folder(manifest: str) -> str:
+    parts = manifest.split("/")  # submissions/<challenge>/<folder>/<name>.yaml
+    return parts[2] if len(parts) == 4 else ""
 
 
 def _page_url(site_url: str | None, result: Result | None) -> str | None:
