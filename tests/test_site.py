@@ -540,3 +540,18 @@ def test_open_ended_and_unlisted_phases(tmp_path) -> None:
     assert "never (open-ended)" in text_of(page)
     home = text_of((site / "index.html").read_text())
     assert "open (phase forever): no end date" in home
+
+
+def test_a_metric_label_heads_its_board_column(tmp_path) -> None:
+    root = make_repo(tmp_path / "repo")
+    config = root / "challenges/cells/challenge.yaml"
+    text = config.read_text()
+    assert "{name: log_loss, column: malignant" in text
+    config.write_text(
+        text.replace(
+            "{name: log_loss, column: malignant",
+            "{name: log_loss, label: Total loss, column: malignant",
+        )
+    )
+    page = (build(root, NOW) / "challenges/cells/index.html").read_text()
+    assert 'is better">Total loss ↓</button></th>' in page
