@@ -22,6 +22,7 @@ from runner.importers.common import (
     metric_name,
     page_text,
     parse_date,
+    phase_limits,
     read_yaml,
     slug,
 )
@@ -97,12 +98,7 @@ def _phase(root: Path, phase: dict, index: int, tasks: dict, draft: Draft) -> No
     item: dict = {"id": phase_id, "start": start or UNKNOWN_DATE}
     if end is not None:
         item["end"] = end  # no end: the phase never ends, here as there
-    limits = {}
-    if phase.get("max_submissions_per_day") is not None:
-        limits["per_day"] = int(phase["max_submissions_per_day"])
-    if phase.get("max_submissions"):
-        limits["total"] = int(phase["max_submissions"])
-    if limits:
+    if limits := phase_limits(phase):
         item["limits"] = limits
     draft.data["phases"].append(item)
     phase_tasks = phase.get("tasks") or []

@@ -87,6 +87,17 @@ def parse_date(value: object, where: str, draft: Draft) -> str | None:
     return parse_date(moment, where, draft)
 
 
+def phase_limits(phase: dict) -> dict[str, int]:
+    """Our ``limits:`` from a phase's ``max_submissions_per_day`` and ``max_submissions``
+    (both platforms name them so); 0 per day closes the phase, 0 in total means no limit."""
+    limits = {}
+    if phase.get("max_submissions_per_day") is not None:
+        limits["per_day"] = int(phase["max_submissions_per_day"])
+    if phase.get("max_submissions"):
+        limits["total"] = int(phase["max_submissions"])
+    return limits
+
+
 def close_open_phases(draft: Draft) -> None:
     """Only the last phase may never end here: an earlier one without an end ends when the
     next one starts (noted)."""

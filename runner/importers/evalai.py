@@ -26,6 +26,7 @@ from runner.importers.common import (
     metric_name,
     page_text,
     parse_date,
+    phase_limits,
     read_yaml,
     slug,
 )
@@ -181,12 +182,7 @@ def _phase(root: Path, phase: dict, splits: dict[str, str], draft: Draft) -> dic
     if end is not None:
         item["end"] = end
     item["leaderboard"] = "public" if "public" in splits.values() else "private"
-    limits = {}
-    if phase.get("max_submissions_per_day") is not None:
-        limits["per_day"] = int(phase["max_submissions_per_day"])
-    if phase.get("max_submissions"):
-        limits["total"] = int(phase["max_submissions"])
-    if limits:
+    if limits := phase_limits(phase):
         item["limits"] = limits
     if phase.get("max_submissions_per_month"):
         draft.note(f"{where}: max_submissions_per_month has no equivalent here")
