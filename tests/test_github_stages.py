@@ -166,9 +166,70 @@ def test_smoke_run_on_public_sample_inputs(tmp_path, monkeypatch, capsys, python
     plan = tmp_path / "plan"
     assert main(["pr", "prepare", "--root", str(ROOT), "--out", str(plan), str(ROOT / HUBOT)]) == 0
     capsys.readouterr()
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert main(["pr", "smoke", "--root", str(ROOT), "--plan", str(plan)]) == 0
-    assert capsys.readouterr().out == (
-        "breast-cancer/hubot/small-logreg: smoke run produced predictions\n"
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == [
+        "breast-cancer/hubot/small-logreg: smoke run produced predictions",
+        "breast-cancer/hubot/small-logreg: container output (last 40 lines at most):",
+        out[2],
+    ]
+    assert out[2].startswith("::stop-commands::") and out[3:] == [
+        "  (no output)",
+        f"::{out[2][17:]}::",
+    ]
+    assert summary.read_text() == (
+        "### Smoke run on the public sample inputs\n\n"
+        "**breast\\-cancer\\/hubot\\/small\\-logreg**: produced predictions\n\n"
+        "```text\n(no output)\n```\n\n"
+    )
+
+
+CRASH = """\
+import sys
+print("loading the model", flush=True)
+print("::add-mask::nothing to hide\u202e and a ``` fence", flush=True)
+print("Traceback (most recent call last):", file=sys.stderr)
+print("ValueError: could not convert string to float: 'abc'", file=sys.stderr)
+sys.exit(3)
+"""
+
+
+@pytest.mark.docker
+def test_a_crashing_container_shows_its_output_in_the_smoke_run(
+    tmp_path, monkeypatch, capsys, python_image
+):
+    """Public sample inputs, no secret: the participant sees why the container crashed,
+    escaped (no workflow command obeyed, no invisible character, no fence broken)."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    root = tmp_path / "repo"
+    for part in ("challenges", "submissions"):
+        shutil.copytree(ROOT / part, root / part)
+    shutil.copy(ROOT / "teams.yaml", root / "teams.yaml")
+    (root / "submissions/breast-cancer/hubot/model/predict.py").write_text(CRASH)
+    plan, summary = tmp_path / "plan", tmp_path / "summary.md"
+    assert main(["pr", "prepare", "--root", str(root), "--out", str(plan), str(root / HUBOT)]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert main(["pr", "smoke", "--root", str(root), "--plan", str(plan)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    token = out[2].removeprefix("::stop-commands::")
+    assert out == [
+        "::error title=smoke run::breast-cancer/hubot/small-logreg: failed: exited with code 3",
+        "breast-cancer/hubot/small-logreg: container output (last 40 lines at most):",
+        f"::stop-commands::{token}",
+        "  loading the model",
+        "  ::add-mask::nothing to hide and a ``` fence",
+        "  Traceback (most recent call last):",
+        "  ValueError: could not convert string to float: 'abc'",
+        f"::{token}::",
+    ]
+    assert len(token) == 32
+    assert summary.read_text().split("\n\n", 2)[2] == (
+        "````text\nloading the model\n::add-mask::nothing to hide and a ``` fence\n"
+        "Traceback (most recent call last):\n"
+        "ValueError: could not convert string to float: 'abc'\n````\n\n"
     )
 
 

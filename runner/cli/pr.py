@@ -266,16 +266,19 @@ def smoke(root: Path, plan_dir: Path) -> int:
     """Run each ready container submission in the sandbox on the challenge's public
     sample inputs (``<public>/sample-inputs/``); exit 1 if one does not produce predictions.
 
-    For validate.yml: no secret and no hidden data are involved, so its output may be shown.
+    For validate.yml: no secret and no hidden data are involved, so the container's output
+    (its last lines, escaped) is printed and written to the step summary.
     """
     import tempfile
 
     from runner.evaluation import build, ingest
-    from runner.github.escape import workflow_data
     from runner.github.prepare import read_plan
+    from runner.github.smoke import SmokeRun, log_lines, summary_markdown
     from runner.github.stages import load_item
+    from runner.github.sticky import write_step_summary
+    from runner.sandbox.run import output_tail
 
-    failed = 0
+    runs = []
     for item in read_plan(plan_dir).ready:
         if item.kind == "predictions":
             continue
@@ -287,10 +290,9 @@ def smoke(root: Path, plan_dir: Path) -> int:
         with tempfile.TemporaryDirectory(prefix="cr-smoke-") as work:
             built, image = build(challenge, submission)
             got = ingest(challenge, submission, inputs, Path(work), built=built, image=image)
-        if got.status != "ok":
-            failed += 1
-            message = workflow_data(f"{item.key}: {got.status}: {got.message}")
-            click.echo(f"::error title=smoke run::{message}")
-        else:
-            click.echo(f"{item.key}: smoke run produced predictions")
-    return 1 if failed else 0
+        runs.append(SmokeRun(item.key, got.status, got.message, output_tail(got.detail or "")))
+        for line in log_lines(runs[-1]):
+            click.echo(line)
+    if runs:
+        write_step_summary(summary_markdown(runs), os.environ)
+    return 1 if any(r.status != "ok" for r in runs) else 0

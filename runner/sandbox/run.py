@@ -86,6 +86,19 @@ def _wait(container, timeout_s: float, say: Progress) -> bool:
     return True
 
 
+OUTPUT_MARK = "\n--- output (last "  # starts the container output section of ``detail``
+
+
+def output_tail(detail: str) -> str | None:
+    """The container's stdout/stderr tail kept in a run's ``detail``, or None. Only for runs
+    on public inputs (``pr smoke``, local runs on one's own data): a run that saw hidden
+    inputs never shows it (DESIGN §3, invariant 4)."""
+    start = detail.find(OUTPUT_MARK)
+    if start < 0:
+        return None
+    return detail[detail.index("---\n", start + len(OUTPUT_MARK)) + 4 :]
+
+
 def _log_tail(container) -> str:
     try:
         raw = container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES)
@@ -163,7 +176,7 @@ def _execute(client, run: _Run, say: Progress) -> RunOutcome:
             detail = (
                 f"container {container.id[:12]} image {run.image} exit_code={state.get('ExitCode')}"
                 f" oom_killed={state.get('OOMKilled')} timed_out={timed_out}"
-                f" duration={duration:.2f}s\n--- output (last {LOG_TAIL_BYTES} bytes) ---\n"
+                f" duration={duration:.2f}s{OUTPUT_MARK}{LOG_TAIL_BYTES} bytes) ---\n"
                 + _log_tail(container)
             )
             return RunOutcome(
