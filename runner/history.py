@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from runner.leaderboard import Board, metric_display
+from runner.leaderboard import Board
 from runner.models import Challenge, Result
 from runner.records import format_time
 
@@ -82,7 +82,7 @@ def history(
     counts = ranked_on(boards)
     withheld_ladder = challenge.leaderboard.ladder
     metric = challenge.primary
-    _, precision = metric_display(challenge, metric)
+    precision = metric.precision
     rows = []
     for r in sorted(results, key=lambda r: (r.created_at, r.evaluation_id), reverse=True):
         score = r.scores.get("public", {}).get(metric.name)

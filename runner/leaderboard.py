@@ -63,17 +63,8 @@ class Board:
     metrics: tuple[MetricSpec, ...]
     entries: tuple[Entry, ...]
     revealed: bool
-    display: tuple[tuple[bool, int], ...] = ()  # per metric: (higher_is_better, precision)
     sealed: int = 0  # scored records whose private scores await `challenge-runner reveal`
     ladder: bool = False  # public scores shown are the Ladder's released ones
-
-
-def metric_display(challenge: Challenge, spec: MetricSpec) -> tuple[bool, int]:
-    """(higher_is_better, display precision): ``runner.scoring.metric_display``, imported
-    only when called so boards need not load the scoring stack (pyarrow) unless asked."""
-    from runner.scoring import metric_display as display
-
-    return display(challenge, spec)
 
 
 def _entrant(challenge: Challenge, result: Result) -> str:
@@ -112,8 +103,9 @@ class _Groups:
 
 def _rank_key(scores: dict[str, Score], result: Result, board: Board) -> tuple:
     values = []
-    for spec, (higher, _) in zip(board.metrics, board.display, strict=True):
+    for spec in board.metrics:
         score = scores.get(spec.name)
+        higher = spec.higher_is_better
         values.append(math.inf if score is None else (-score.value if higher else score.value))
     return (*values, result.created_at, result.evaluation_id)
 
@@ -122,7 +114,8 @@ def _pick(
     challenge: Challenge, records: list[Result], board: Board, baseline: bool
 ) -> tuple[Result, dict]:
     """The record that stands for a group, and the scores the board shows for it."""
-    primary, (higher, precision) = board.metrics[0].name, board.display[0]
+    spec = board.metrics[0]
+    primary, higher, precision = spec.name, spec.higher_is_better, spec.precision
     if board.ladder and not baseline:
         ci = challenge.leaderboard.ci
         release = ladder(records, primary, higher, split=board.split, ci=ci, precision=precision)
@@ -177,7 +170,6 @@ def build_board(
         metrics=challenge.metrics,
         entries=(),
         revealed=split == "public" or now >= phase.reveal_at,
-        display=tuple(metric_display(challenge, spec) for spec in challenge.metrics),
         ladder=challenge.leaderboard.ladder and split == "public",
     )
     if not board.revealed:
@@ -264,7 +256,7 @@ def board_to_json(board: Board) -> str:
     """The board as JSON (``leaderboard.json``): metadata, metrics and ranked entries."""
     metrics = [
         {"name": spec.name, "column": spec.column, "higher_is_better": hib, "precision": prec}
-        for spec, (hib, prec) in zip(board.metrics, board.display, strict=True)
+        for spec, hib, prec in ((s, s.higher_is_better, s.precision) for s in board.metrics)
     ]
     data = {
         "challenge": board.challenge,
@@ -324,7 +316,7 @@ def board_to_table(board: Board) -> str:
     rows = [header]
     for entry in board.entries:
         values = []
-        for spec, (_, precision) in zip(board.metrics, board.display, strict=True):
+        for spec, precision in ((s, s.precision) for s in board.metrics):
             score = entry.scores.get(spec.name)
             values.append("-" if score is None else _shown(score, precision))
         rank = "base" if entry.rank is None else str(entry.rank)

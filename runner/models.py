@@ -47,15 +47,31 @@ class PredictionsSpec:
 class MetricSpec:
     """A metric of a challenge. The first one of ``Challenge.metrics`` is primary.
 
-    Registry metrics take their direction and precision from ``runner.metrics``; a custom
-    metric (computed by the challenge's ``scoring.py``) declares them here.
+    Direction and display precision are resolved once, when the spec is made (by the
+    loader): what challenge.yaml declares, else the registry metric's (``runner.metrics``),
+    else higher-is-better with 4 decimals (custom metrics computed by ``scoring.py``).
+    Every reader (ranking, board, comment, site) takes them from here.
     """
 
     name: str
     column: str | None = None  # the predictions column it scores (None: the only one)
     custom: bool = False
-    higher_is_better: bool | None = None  # custom metrics only
-    precision: int | None = None  # display decimals; None: the registry's
+    higher_is_better: bool = None  # type: ignore[assignment]  # None: resolved, see above
+    precision: int = None  # type: ignore[assignment]  # display decimals; None: resolved
+
+    def __post_init__(self) -> None:
+        higher, precision = self.higher_is_better, self.precision
+        if higher is None or precision is None:
+            from runner import metrics
+
+            known = None if self.custom else metrics.REGISTRY.get(self.name)
+            if higher is None:
+                higher = known.higher_is_better if known else True
+            if precision is None:
+                precision = known.precision if known else 4
+        object.__setattr__(self, "higher_is_better", higher)
+        object.__setattr__(self, "precision", precision)
+
     label: str | None = None  # shown on the site instead of the name, e.g. "Total"
     range: tuple[float, float] | None = None  # custom metrics: intervals are clipped to it
     interval: bool = True  # False: no confidence interval (value only)

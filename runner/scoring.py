@@ -89,12 +89,9 @@ class ScoreOutcome:
 
 
 def metric_display(challenge: Challenge, spec: MetricSpec) -> tuple[bool, int]:
-    """``(higher_is_better, display decimals)`` of a registry or custom metric."""
-    if spec.custom:
-        better = True if spec.higher_is_better is None else spec.higher_is_better
-        return better, 4 if spec.precision is None else spec.precision
-    metric = get_metric(spec.name)
-    return metric.higher_is_better, metric.precision if spec.precision is None else spec.precision
+    """``(higher_is_better, display decimals)``: kept for callers; ``MetricSpec`` resolves
+    both once (read ``spec.higher_is_better`` and ``spec.precision``)."""
+    return spec.higher_is_better, spec.precision
 
 
 # --- scoring ---------------------------------------------------------------------------------

@@ -48,17 +48,14 @@ def item_status(item: Item, result: Result | None, pending: bool) -> str:
 def metric_lines(
     challenge: Challenge, result: Result, split: str = "public"
 ) -> tuple[MetricLine, ...]:
-    from runner.scoring import metric_display
-
     scores = result.scores.get(split, {})
     lines = []
     for i, spec in enumerate(challenge.metrics):
         score = scores.get(spec.name)
         if score is None:
             continue
-        _, precision = metric_display(challenge, spec)
         lines.append(
-            MetricLine(spec.name, score.value, score.ci_low, score.ci_high, precision, i == 0)
+            MetricLine(spec.name, score.value, score.ci_low, score.ci_high, spec.precision, i == 0)
         )
     return tuple(lines)
 
@@ -73,7 +70,6 @@ def _standing(challenge: Challenge, result: Result, seen: list[Result], now: dat
     """(Standing, withheld) for a scored ``result`` with ``seen`` (the store and this PR's
     records) on the public board; withheld: the Ladder released no score of its own."""
     from runner.entrants import Entrants
-    from runner.scoring import metric_display
 
     phase = challenge.phase_at(result.created_at)
     if phase is None or result.status != "scored":
@@ -101,7 +97,7 @@ def _standing(challenge: Challenge, result: Result, seen: list[Result], now: dat
     elif not withheld and mine is not None:
         rank = mine.rank
     primary = challenge.primary.name
-    higher, _ = metric_display(challenge, challenge.primary)
+    higher = challenge.primary.higher_is_better
     leader = ranked[0] if ranked else None
     base = next((e for e in board.entries if e.baseline and primary in e.scores), None)
     return Standing(

@@ -13,14 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from runner.leaderboard import (
-    Board,
-    board_to_csv,
-    board_to_json,
-    build_board,
-    marked_selected,
-    metric_display,
-)
+from runner.leaderboard import Board, board_to_csv, board_to_json, build_board, marked_selected
 from runner.loader import load_repo
 from runner.models import Challenge, Phase, Result, Submission
 from runner.records import current_results, load_results
@@ -32,7 +25,8 @@ __all__ = ["Board", "board_to_csv", "board_to_json", "load_site_data"]
 
 @dataclass(frozen=True)
 class MetricView:
-    """A metric as the site shows it."""
+    """A metric as the site shows it: the spec (its resolved direction and precision) and
+    what only the site says about it."""
 
     name: str
     column: str | None
@@ -80,9 +74,12 @@ class SiteData:
 def _metric_views(challenge: Challenge) -> tuple[MetricView, ...]:
     views = []
     for spec in challenge.metrics:
-        higher, precision = metric_display(challenge, spec)
         method = None if challenge.program else interval_method(spec)
-        views.append(MetricView(spec.name, spec.column, higher, precision, spec.label, method))
+        views.append(
+            MetricView(
+                spec.name, spec.column, spec.higher_is_better, spec.precision, spec.label, method
+            )
+        )
     return tuple(views)
 
 
