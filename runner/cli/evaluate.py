@@ -23,19 +23,42 @@ def _env(key_env: str | None, challenge) -> dict[str, str]:
     return env
 
 
-def summary_lines(result) -> list[str]:
-    """A short human summary of a record: status, message, public scores."""
+def summary_lines(result, challenge=None) -> list[str]:
+    """A short human summary of a record: status, message, scores at the challenge's display
+    precision (what the board and the site show; 4 decimals without a challenge)."""
     lines = [
         f"status: {result.status}" + (f" ({result.message})" if result.status != "scored" else "")
     ]
+    places = _precisions(challenge)
     for metric, s in result.scores.get("public", {}).items():
-        ci = f"  [{s.ci_low:.4f}, {s.ci_high:.4f}]" if s.ci_low is not None else ""
-        lines.append(f"  public {metric}: {s.value:.4f}{ci}")
+        p = places.get(metric, 4)
+        ci = f"  [{s.ci_low:.{p}f}, {s.ci_high:.{p}f}]" if s.ci_low is not None else ""
+        lines.append(f"  public {metric}: {s.value:.{p}f}{ci}")
     if result.private:
         lines.append("  private scores: sealed until the reveal")
     for metric, s in result.scores.get("private", {}).items():
-        lines.append(f"  private {metric}: {s.value:.4f}")
+        lines.append(f"  private {metric}: {s.value:.{places.get(metric, 4)}f}")
     return lines
+
+
+def _precisions(challenge) -> dict[str, int]:
+    if challenge is None:
+        return {}
+    from runner.leaderboard import metric_display
+
+    return {spec.name: metric_display(challenge, spec)[1] for spec in challenge.metrics}
+
+
+def _print_output(output: str | None, data_dir: Path | None) -> None:
+    """The container's last output lines: shown for a run on the caller's own --data only."""
+    if output is None or data_dir is None:
+        return
+    from runner.github.smoke import MAX_LINES, shown_output
+
+    click.echo(f"container output (last {MAX_LINES} lines at most; --data is your own data):")
+    click.echo(
+        "\n".join(f"  {line}" for line in (shown_output(output) or "(no output)").split("\n"))
+    )
 
 
 def _shown(path: Path, root: Path) -> Path:
@@ -73,6 +96,10 @@ def evaluate(
     results/<challenge>/<participant>/<name>/<evaluation-id>.json. An identical evaluation
     already recorded is not run again (see --force).
 
+    With --data (your own inputs/ + truth.csv, e.g. made from the public training set), a
+    container's last output lines are printed too; a run on the challenge's hidden data
+    shows only its status, as in CI.
+
     Exit 0 when the submission was scored, 1 when it was not (the record says why).
     """
     from runner.evaluation import Options
@@ -94,6 +121,7 @@ def evaluate(
         force=force,
         enforce_limits=not no_limits,
         progress=echo_progress,
+        show_output=data_dir is not None,
     )
     done = run_evaluation(challenge, submission, options)
     result = done.result
@@ -102,5 +130,6 @@ def evaluate(
     else:
         where = f"recorded in {_shown(done.path, root)}" if done.path else "already recorded"
         click.echo(f"{challenge.id}/{submission.entrant}/{submission.name}: {where}")
-        click.echo("\n".join(summary_lines(result)))
+        click.echo("\n".join(summary_lines(result, challenge)))
+        _print_output(done.output, data_dir)
     return 0 if result.status == "scored" else 1

@@ -42,6 +42,7 @@ class Options:
     unsafe: bool = False  # run even if the engine cannot enforce a control
     force: bool = False  # evaluate again even when a record with the same inputs exists
     enforce_limits: bool = True
+    show_output: bool = False  # keep the container's output tail (see Evaluation.output)
     context: Context = field(default_factory=Context)
     progress: Progress | None = None
 
@@ -51,6 +52,9 @@ class Evaluation:
     result: Result
     path: Path | None  # the record written, None when served from the cache
     cached: bool = False
+    # The container's output tail, only when Options.show_output (the caller's own data:
+    # a run on the challenge's hidden inputs never shows it, DESIGN §3 invariant 4).
+    output: str | None = None
 
 
 def evaluate(challenge: Challenge, submission: Submission, options: Options) -> Evaluation:
@@ -77,9 +81,10 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
         if cached is not None:
             say(options.progress, f"{label}: unchanged since evaluation {cached.evaluation_id}")
             return Evaluation(cached, None, cached=True)
-        result = _run(challenge, submission, hidden, prepared, timings, now, options)
+        result, output = _run(challenge, submission, hidden, prepared, timings, now, options)
         finished = recording.finish(challenge, result, existing=existing, timings=timings, now=now)
-        return Evaluation(finished, recording.record(options.results_dir, finished))
+        path = recording.record(options.results_dir, finished)
+        return Evaluation(finished, path, output=output if options.show_output else None)
 
 
 def _run(
@@ -90,8 +95,11 @@ def _run(
     timings: dict[str, float | None],
     now: datetime,
     options: Options,
-) -> Result:
-    """Build, ingest and score in a temp dir (the run's predictions die with it)."""
+) -> tuple[Result, str | None]:
+    """Build, ingest and score in a temp dir (the run's predictions die with it); the record,
+    and the container's output tail when it ran."""
+    from runner.sandbox.run import output_tail
+
     label = f"{challenge.id}/{submission.entrant}/{submission.name}"
 
     def progress(message: str) -> None:
@@ -123,7 +131,7 @@ def _run(
             truth_cache=hidden.prepared,
         )
         timings["score"] = time.monotonic() - start
-    return result
+    return result, output_tail(got.detail or "")
 
 
 def _existing(results_dir: Path, challenge_id: str) -> tuple[Result, ...]:
