@@ -44,9 +44,7 @@ def summary_lines(result, challenge=None) -> list[str]:
 def _precisions(challenge) -> dict[str, int]:
     if challenge is None:
         return {}
-    from runner.leaderboard import metric_display
-
-    return {spec.name: metric_display(challenge, spec)[1] for spec in challenge.metrics}
+    return {spec.name: spec.precision for spec in challenge.metrics}
 
 
 def _print_output(output: str | None, data_dir: Path | None) -> None:
