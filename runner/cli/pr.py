@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from runner.cli.common import root_option
+from runner.cli.common import results_option, root_option
 
 if TYPE_CHECKING:
     from runner.github.client import GitHubClient
@@ -199,15 +199,79 @@ def score(root: Path, plan_dir: Path, item: str, ingested: Path | None, out: Pat
 
 
 @pr.command()
+@root_option
 @click.option("--records", type=DIR, required=True, help="Records written by `pr score`.")
-@click.option("--results", type=DIR, default="results", show_default=True)
-def record(records: Path, results: Path) -> int:
-    """Validate the new records and add them to the results store (never overwriting)."""
-    from runner.github.stages import record as copy_records
+@results_option
+@click.option(
+    "--push",
+    "branch",
+    metavar="BRANCH",
+    default=None,
+    help="Commit the records on BRANCH of --remote and push, retrying while the branch "
+    "moves (CI). Without it, copy them into --results.",
+)
+@click.option(
+    "--remote",
+    default="origin",
+    show_default=True,
+    help="With --push: a remote name or URL (in CI, the URL carrying the job's token).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    help="With --push: stop retrying a moving branch after this many seconds.",
+)
+@click.option(
+    "--outcome",
+    "outcome_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write what landed (JSON) here, for `pr report --recorded`.",
+)
+def record(root, records, results_dir, branch, remote, timeout, outcome_path) -> int:
+    """Add the new records to the results store: never overwriting, limits checked again.
 
-    for path in copy_records(records, results):
-        click.echo(f"added {path}")
+    A record already in the store is not added twice; a different file under its name is
+    an error. A record over its submitter's limits in the store as it is now (another pull
+    request was recorded first) is left out: "over the limit, not recorded". With --push a
+    refusal that retrying cannot fix (protected branch, authentication, no such remote)
+    stops at once.
+    """
+    from runner.errors import RunnerError
+    from runner.github.record import Outcome
+
+    try:
+        results = results_dir or root / "results"
+        outcome = _record(root.absolute(), records, results, branch, remote, timeout)
+    except RunnerError as err:
+        if outcome_path is not None:
+            fallback = Outcome(records=(), error="the records could not be stored")
+            getattr(err, "outcome", fallback).write(outcome_path)
+        raise
+    if outcome_path is not None:
+        outcome.write(outcome_path)
+    for fate in outcome.records:
+        click.echo(f"{fate.state}: {fate.path}" + (f" ({fate.message})" if fate.message else ""))
+    if branch is not None:
+        click.echo(f"{branch} at {outcome.commit} after {outcome.attempts} attempt(s)")
     return 0
+
+
+def _record(root: Path, records: Path, results: Path, branch, remote, timeout):
+    from runner.github import push
+    from runner.github.record import copy_records, load_challenges, outcome_of, read_candidates
+
+    if branch is None:
+        candidates = read_candidates(records, str(results))
+        challenges = load_challenges(root, candidates)
+        return outcome_of(copy_records(candidates, challenges), candidates)
+    target = push.target_for(root, results, remote, branch)
+    candidates = read_candidates(records, target.prefix)
+    challenges = load_challenges(root, candidates)
+    log = lambda line: click.echo(line, err=True)  # noqa: E731
+    return push.push_records(target, candidates, challenges, push.Backoff(timeout=timeout), log=log)
 
 
 def _plan_or_error(plan_dir: Path) -> Plan:
@@ -237,8 +301,20 @@ def _plan_or_error(plan_dir: Path) -> Plan:
     default=None,
     help="The login the token comments as.",
 )
+@click.option(
+    "--recorded",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The outcome `pr record --outcome` wrote: records that did not land are reported "
+    "as not recorded (a missing file: none landed).",
+)
 def report(
-    root: Path, plan_dir: Path, records: Path | None, pending: bool, bot_login: str | None
+    root: Path,
+    plan_dir: Path,
+    records: Path | None,
+    pending: bool,
+    bot_login: str | None,
+    recorded: Path | None,
 ) -> int:
     """Post (in GitHub Actions) or print (locally) one comment per challenge."""
     from runner.github.event import in_github_actions
@@ -253,6 +329,7 @@ def report(
         pending=pending,
         client=_client(plan.event) if github else None,
         bot_login=bot_login,
+        recorded=recorded,
     )
     for line in lines:
         click.echo(line)

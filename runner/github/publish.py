@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from runner.github.prepare import Plan
+from runner.github.record import read_outcome
 from runner.github.report import Report, build_reports
 from runner.github.statuses import STATUS_ORDER
 from runner.github.sticky import (
@@ -48,8 +49,12 @@ def publish_reports(
     pending: bool = False,
     client=None,
     bot_login: str | None = None,
+    recorded: Path | None = None,
 ) -> list[str]:
-    """Report every challenge of the plan; return lines for the log (or the bodies, locally)."""
+    """Report every challenge of the plan; return lines for the log (or the bodies, locally).
+
+    ``recorded``: the outcome file ``pr record`` wrote; given, only records that landed are
+    reported as results (a missing file: none landed)."""
     from runner.loader import load_repo
     from runner.records import load_results
 
@@ -61,6 +66,7 @@ def publish_reports(
         load_results(root / "results").results,
         pending=pending,
         site_url=site_url(root),
+        outcome=read_outcome(recorded) if recorded is not None else None,
     )
     if client is None:
         return [line for r in reports for line in (f"--- {r.challenge}: {r.status}", r.body)]

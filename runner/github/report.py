@@ -8,12 +8,17 @@ count against limits. A scored row shows the rank that submission would have (st
 its entrant), the entrant's best, the gaps to the leader and the best baseline (under the
 Ladder only what the board released) and its site page; the limits are those left after the
 pull request (its records counted, its items still running too).
+
+In CI a record counts only once it landed on the results store: given what ``pr record``
+wrote (``Outcome``), a record that did not land is reported "not recorded" (the platform's
+``error``, or ``over_limit`` when a racing pull request was recorded first), never with its
+score, never as ``scored``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from runner.github.comment import (
@@ -25,6 +30,7 @@ from runner.github.comment import (
     render_comment,
 )
 from runner.github.prepare import POLICY_ID, Item, Plan
+from runner.github.record import LANDED, OVER_LIMIT, Outcome
 from runner.loader.problems import Problem
 from runner.models import Challenge, Result
 
@@ -37,9 +43,43 @@ class Report:
     description: str  # for the commit status (short, participant-safe)
 
 
-def item_status(item: Item, result: Result | None, pending: bool) -> str:
+@dataclass(frozen=True)
+class NotRecorded:
+    """A record that was made but did not land: what the report says instead of its score."""
+
+    status: str  # "over_limit" (a racing pull request used the quota) or "error"
+    message: str  # participant-safe
+    description: str  # the commit status's
+
+
+def landed_only(
+    new_results: Mapping[str, Result], outcome: Outcome | None
+) -> tuple[dict[str, Result], dict[str, NotRecorded]]:
+    """Split the new records into those that landed and those that did not (keyed like plan
+    items). Without an outcome (local runs) every record counts as landed."""
+    if outcome is None:
+        return dict(new_results), {}
+    landed, missing = {}, {}
+    for key, result in new_results.items():
+        fate = outcome.fate(result.evaluation_id)
+        if fate is not None and fate.state == LANDED:
+            landed[key] = result
+        elif fate is not None and fate.state == OVER_LIMIT:
+            missing[key] = NotRecorded("over_limit", fate.message, "over the limit, not recorded")
+        else:
+            why = outcome.error or "the record job did not store it"
+            text = f"the evaluation finished but was not recorded ({why}); it does not count"
+            missing[key] = NotRecorded("error", text, "not recorded (platform error)")
+    return landed, missing
+
+
+def item_status(
+    item: Item, result: Result | None, pending: bool, missing: NotRecorded | None = None
+) -> str:
     if result is not None:
         return result.status
+    if missing is not None:
+        return missing.status
     if item.status in ("invalid", "over_limit"):
         return item.status
     return "pending" if pending else "error"
@@ -151,10 +191,13 @@ def build_reports(
     pending: bool = False,
     now: datetime | None = None,
     site_url: str | None = None,
+    outcome: Outcome | None = None,
 ) -> list[Report]:
     """One report per challenge in the plan: a row per submission; the worst status is the
-    comment's headline, label and commit status."""
+    comment's headline, label and commit status. ``outcome``: what ``pr record`` landed
+    (CI); a record it did not land is reported as not recorded (``landed_only``)."""
     now = now or datetime.now(UTC)
+    new_results, missing = landed_only(new_results, outcome)
     fresh = {r.evaluation_id for r in new_results.values()}
     event = plan.event
     run = _Run(
@@ -166,6 +209,7 @@ def build_reports(
         now=now,
         existing=tuple(r for r in existing if r.evaluation_id not in fresh),  # no doubles
         site_url=site_url,
+        missing=missing,
     )
     reports = []
     for challenge_id in dict.fromkeys(i.challenge for i in plan.items):
@@ -185,6 +229,7 @@ class _Run:
     now: datetime
     existing: tuple[Result, ...]
     site_url: str | None = None
+    missing: Mapping[str, NotRecorded] = field(default_factory=dict)
 
 
 def _title(item: Item, challenge: Challenge | None, status: str) -> str:
@@ -217,14 +262,20 @@ def _report(pairs: list, challenge: Challenge | None, run: _Run) -> Report:
         run_url=run.run_url,
     )
     status = data.status
-    worst = next(r for i, r in pairs if item_status(i, r, run.pending) == status)
-    return Report(
-        first_item.challenge, status, render_comment(data), _describe(status, worst, len(pairs))
-    )
+    worst = next(p for p in pairs if _status(*p, run) == status)
+    lost = run.missing.get(worst[0].key)
+    single = lost.description if lost else _describe(status, worst[1])
+    describe = f"{len(pairs)} submissions; worst: {single}" if len(pairs) > 1 else single
+    return Report(first_item.challenge, status, render_comment(data), describe)
+
+
+def _status(item: Item, result: Result | None, run: _Run) -> str:
+    return item_status(item, result, run.pending, run.missing.get(item.key))
 
 
 def _line(item: Item, result: Result | None, challenge: Challenge | None, seen, run: _Run):
-    status = item_status(item, result, run.pending)
+    status = _status(item, result, run)
+    lost = run.missing.get(item.key)
     standing, withheld = (None, False)
     if challenge is not None and result is not None:
         standing, withheld = _standing(challenge, result, seen, run.now)
@@ -234,7 +285,7 @@ def _line(item: Item, result: Result | None, challenge: Challenge | None, seen, 
         status=status,
         team=item.team,
         description=item.description,
-        message=_message(status, result),
+        message=lost.message if lost else _message(status, result),
         metrics=metric_lines(challenge, result) if challenge and result and not withheld else (),
         standing=standing,
         problems=tuple(_problem_text(p) for p in item.problems),

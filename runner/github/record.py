@@ -1,0 +1,236 @@
+"""The ``record`` step: decide which new records enter the results store, and say what landed.
+
+Records are immutable. A record whose file is already in the store (same path, same bytes) is
+not a conflict: an earlier attempt or a re-run landed it. A *different* file at the same path
+is an error (evaluation ids are unique; something wrote a second record under one id).
+
+Limits are checked again here, against the store as it is when the record is written
+(DESIGN §3: "checked where the plan is made and again where the record is written"): two pull
+requests prepared against the same store may both pass ``prepare``, but the record step of
+the second sees the first's record. A record over the limit is left out and reported as
+"over the limit, not recorded"; it does not count. In CI the store is the freshly fetched
+results branch and the push is a compare-and-swap (``runner.github.push``), so two racing
+record jobs can never both pass against the same store.
+
+What happened to each record goes to an ``Outcome`` file that ``pr report --recorded`` reads:
+the report shows a score only for a record that really landed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from runner.errors import RecordError
+from runner.models import Challenge, Result
+
+LANDED = "landed"
+OVER_LIMIT = "over-limit"
+NOT_RECORDED = "not-recorded"
+OUTCOME_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A new record: where it goes in the repository and the git blob id of its bytes."""
+
+    result: Result
+    path: str  # inside the repository, e.g. results/<challenge>/<participant>/<name>/<id>.json
+    blob: str  # git blob id (sha1 of "blob <size>\0" + bytes): how git names the file
+    source: Path | None  # the file `pr score` wrote (None: another job's record)
+
+    @property
+    def key(self) -> str:
+        r = self.result
+        return f"{r.challenge}/{r.participant}/{r.submission}"
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What one look at the store decided: records to add, already there, over the limit."""
+
+    add: tuple[Candidate, ...]
+    present: tuple[Candidate, ...]
+    over_limit: tuple[tuple[Candidate, str], ...]  # (record, participant-safe limit message)
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What became of one record."""
+
+    key: str  # challenge/participant/name, as plan items are keyed
+    evaluation_id: str
+    path: str
+    state: str  # LANDED | OVER_LIMIT | NOT_RECORDED
+    message: str = ""  # participant-safe
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``pr record`` did, for ``pr report``: one fate per record, the commit that holds
+    the landed ones, and why nothing landed when a push failed (participant-safe)."""
+
+    records: tuple[Fate, ...]
+    commit: str | None = None
+    error: str | None = None
+    attempts: int = 0
+
+    def fate(self, evaluation_id: str) -> Fate | None:
+        return next((f for f in self.records if f.evaluation_id == evaluation_id), None)
+
+    def to_json(self) -> str:
+        data = {"version": OUTCOME_VERSION, **asdict(self)}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "the outcome file") -> Outcome:
+        try:
+            data = json.loads(text)
+            if data.pop("version") != OUTCOME_VERSION:
+                raise ValueError(f"version is not {OUTCOME_VERSION}")
+            fates = tuple(Fate(**f) for f in data.pop("records"))
+            return cls(records=fates, **data)
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            raise RecordError(
+                f"not an outcome written by `pr record` ({err}); re-run the record job",
+                path=where,
+            ) from err
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json(), encoding="utf-8")
+
+
+def read_outcome(path: Path) -> Outcome:
+    """The outcome ``pr record`` wrote; a missing file means the record job did not finish."""
+    if not path.is_file():
+        return Outcome(records=(), error="the record job did not finish")
+    return Outcome.from_json(path.read_text(encoding="utf-8"), str(path))
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a file with these bytes (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def read_candidates(records: Path, prefix: str) -> list[Candidate]:
+    """Validate every record under ``records`` (RecordError on anything malformed) and place
+    it under ``prefix`` (the results folder, relative to the repository root)."""
+    from runner.records import read_result, result_path
+
+    paths = sorted(records.rglob("*.json"))
+    if not paths:
+        raise RecordError(f"no result records under {records}: the score job wrote none")
+    found = []
+    for path in paths:
+        result = read_result(path)
+        target = result_path(Path(prefix), result).as_posix()
+        found.append(Candidate(result, target, blob_id(path.read_bytes()), path))
+    return found
+
+
+def over_limit(challenge: Challenge, results: Sequence[Result], record: Result) -> str | None:
+    """The limit message if ``record`` would exceed its submitter's limits given ``results``
+    (the store plus the records admitted before it), else None. The one call into limits."""
+    from runner.limits import check_submitter_limits
+
+    if record.status == "error":  # the platform's failure never counts
+        return None
+    phase = challenge.phase_at(record.created_at)
+    status = check_submitter_limits(
+        challenge, phase, results, record.participant, record.team, record.created_at
+    )
+    return None if status.allowed else status.message
+
+
+def admit(
+    candidates: Iterable[Candidate],
+    on_store: Mapping[str, str],
+    store: Sequence[Result],
+    challenges: Mapping[str, Challenge],
+) -> Admission:
+    """Decide against one state of the store. ``on_store`` maps the candidates' paths that
+    already exist in it to their blob ids; ``store`` holds its records (for limits).
+
+    Earlier evaluations are admitted first, so within one pull request the excess is the
+    latest. Raises RecordError when a different file already holds a record's path.
+    """
+    add: list[Candidate] = []
+    present: list[Candidate] = []
+    over: list[tuple[Candidate, str]] = []
+    for cand in sorted(candidates, key=lambda c: (c.result.created_at, c.path)):
+        existing = on_store.get(cand.path)
+        if existing == cand.blob:
+            present.append(cand)
+            continue
+        if existing is not None:
+            raise RecordError(
+                "a different record is already stored under this evaluation id, and records "
+                "are never overwritten; find what wrote it before re-running the record job",
+                path=cand.path,
+            )
+        counted = [*store, *(c.result for c in add)]
+        message = over_limit(challenges[cand.result.challenge], counted, cand.result)
+        if message is None:
+            add.append(cand)
+        else:
+            over.append((cand, message))
+    return Admission(tuple(add), tuple(present), tuple(over))
+
+
+def not_recorded_message(limit_message: str) -> str:
+    return f"over the limit, not recorded: {limit_message}"
+
+
+def outcome_of(
+    admission: Admission | None,
+    candidates: Sequence[Candidate],
+    *,
+    commit: str | None = None,
+    error: str | None = None,
+    attempts: int = 0,
+) -> Outcome:
+    """The outcome to report. With ``error`` set, the records to add did not land (those
+    already on the store did)."""
+    fates: dict[str, Fate] = {
+        c.path: Fate(c.key, c.result.evaluation_id, c.path, NOT_RECORDED) for c in candidates
+    }
+    if admission is not None:
+        landed = admission.present + (admission.add if error is None else ())
+        for c in landed:
+            if c.path in fates:  # ours, not another job's folded in
+                fates[c.path] = Fate(c.key, c.result.evaluation_id, c.path, LANDED)
+        for c, message in admission.over_limit:
+            text = not_recorded_message(message)
+            if c.path in fates:
+                fates[c.path] = Fate(c.key, c.result.evaluation_id, c.path, OVER_LIMIT, text)
+    return Outcome(tuple(fates.values()), commit, error, attempts)
+
+
+def load_challenges(root: Path, candidates: Iterable[Candidate]) -> dict[str, Challenge]:
+    """The challenges of the records, from the (trusted, base-branch) checkout at ``root``."""
+    from runner.loader import load_challenge
+
+    ids = sorted({c.result.challenge for c in candidates})
+    return {cid: load_challenge(root / "challenges" / cid) for cid in ids}
+
+
+def _is_file(candidate: Candidate) -> bool:
+    return Path(candidate.path).is_file()
+
+
+def copy_records(candidates: Sequence[Candidate], challenges) -> Admission:
+    """Local mode (no push): admit against the results folder the candidates' paths point
+    into, and write what is admitted there (never overwriting)."""
+    from runner.records import load_results, write_result
+
+    on_store = {c.path: blob_id(Path(c.path).read_bytes()) for c in candidates if _is_file(c)}
+    results = {Path(c.path).parents[3] for c in candidates}  # <results>/<c>/<p>/<name>/<id>
+    store = [r for d in results for cid in challenges for r in load_results(d, cid).results]
+    admission = admit(candidates, on_store, store, challenges)
+    for cand in admission.add:
+        write_result(Path(cand.path).parents[3], cand.result)
+    return admission
