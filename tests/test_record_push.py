@@ -406,7 +406,7 @@ def test_report_says_over_the_limit_when_a_racing_pr_used_the_quota(world, monke
         )
         in body
     )
-    assert "0.9983" not in body and "evaluations left today" not in body
+    assert "0.9983" not in body
     assert world.state.labels[7] == ["over-limit"]
     status = world.state.statuses[-1]
     assert (status["state"], status["description"]) == ("failure", "over the limit, not recorded")
