@@ -16,6 +16,7 @@ from test_github_pr_flow import bot_comments, push, world  # noqa: F401  (``worl
 
 from runner.cli import main
 from runner.data import find_identity
+from runner.leaderboard import build_board
 from runner.loader import load_repo
 from runner.records import load_results
 from runner.reveal import open_sealed
