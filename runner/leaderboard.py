@@ -121,9 +121,11 @@ def _pick(
         release = ladder(records, primary, higher, split=board.split, ci=ci, precision=precision)
         assert release is not None
         scores = dict(release.result.scores[board.split])
-        if release.value != scores[primary].value:
-            # A rounded (fixed-step) release: the record's interval is centred on the exact
-            # score, which the Ladder withholds, so it goes too.
+        if not math.isclose(release.value, scores[primary].value, rel_tol=1e-9):
+            # A rounded (fixed-step) release of a record stored before the Ladder was
+            # withheld at record time: its interval is centred on the exact score, which
+            # the Ladder withholds, so it goes too. (Records stored since hold the released
+            # value already, up to float noise in the step.)
             scores[primary] = Score(release.value)
         return release.result, scores
     best = min(records, key=lambda r: _rank_key(r.scores[board.split], r, board))

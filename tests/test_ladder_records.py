@@ -90,8 +90,12 @@ def test_cli_records_of_a_ladder_challenge_hold_only_released_scores(tmp_path):
     first, second = stored["first"], stored["second"]
     assert list(first.scores["public"]) == ["roc_auc"]  # released, rounded to the step
     assert second.scores["public"] == {} and second.status == "scored"  # not released
-    # The challenge's key opens the exact scores, for the reveal.
+    # The board, replaying the Ladder over the stored records, agrees with the decisions.
     challenge = load_repo(root).challenges["breast-cancer"]
+    board = build_board(challenge, stored.values(), challenge.phase_at(first.created_at))
+    [entry] = board.entries
+    assert (entry.submission, entry.scores) == ("first", first.scores["public"])
+    # The challenge's key opens the exact scores, for the reveal.
     identity = find_identity(challenge.hidden, {}, challenge.root).secret
     splits, _ = open_sealed(second.private, identity)
     assert splits["public"] == exact["second"].scores["public"]
