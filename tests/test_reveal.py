@@ -323,3 +323,29 @@ def test_cli_reveal_prefers_the_variable_to_the_demo_key(tmp_path, capsys, monke
         "revealed 0 records\n2 records could not be revealed and stay sealed: fix the errors "
         "above and run reveal again\n"
     )
+
+
+def test_under_the_ladder_exact_public_scores_are_sealed_and_revealed_with_the_private(
+    tmp_path,
+):
+    """A second, not-released submission stores no public score; the reveal restores it."""
+    from runner.models import LadderStats, LeaderboardSpec
+
+    ch = bc(leaderboard=LeaderboardSpec(ladder=True))
+    first = evaluated("2026-12-05T10:00", submission="a", ladder=LadderStats(0.3, 0.4, 400))
+    worse = {**PUBLIC, "roc_auc": 0.9012}  # within the step: not released
+    second = evaluated("2026-12-05T11:00", submission="b", ladder=LadderStats(0.31, 0.4, 400))
+    second = replace(second, scores={**second.scores, "public": scores(**worse)})
+    now = utc("2026-12-05T12:00")
+    stored_first = seal_result(ch, first, now)
+    stored_second = seal_result(ch, second, now, [stored_first])
+    assert list(stored_first.scores["public"]) == ["roc_auc"]
+    assert stored_second.scores == {"public": {}} and stored_second.ladder is None
+    for record in (stored_first, stored_second):
+        write_result(tmp_path, record)
+    assert "0.3012345678" not in "".join(p.read_text() for p in tmp_path.rglob("*.json"))
+    reveal(ch, tmp_path, IDENTITY, now=utc("2027-03-08T00:00"))
+    clear = {r.submission: r for r in current_results(load_results(tmp_path, "bc").results)}
+    assert clear["b"].scores == {"public": scores(**worse), "private": scores(**SECRET)}
+    assert clear["b"].ladder == LadderStats(0.31, 0.4, 400)
+    assert open_private(stored_second.private, IDENTITY) == scores(**SECRET)
