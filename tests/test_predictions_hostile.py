@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -269,7 +268,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("name", list(CLI_FILES))
-def test_evaluate_records_a_crafted_file_as_invalid_and_exits_1(
+def test_evaluate_refuses_a_crafted_file_with_exit_1_never_a_crash(
     name: str, repo: Path, tmp_path: Path
 ) -> None:
     folder = repo / "submissions/breast-cancer/mona"
@@ -284,9 +283,10 @@ def test_evaluate_records_a_crafted_file_as_invalid_and_exits_1(
          "--no-limits", "--json"],
         capture_output=True, text=True, env=env, cwd=repo,
     )  # fmt: skip
+    # validate's check of the file against the public ids refuses it before evaluation
+    # (issue 11: a file validate refuses is never evaluated, so never counted): exit 1 with a
+    # problem naming the file, never a crash (exit 3), and no record.
     assert done.returncode == 1, done.stderr
-    record = json.loads(done.stdout)
-    assert record["status"] == "invalid"
-    assert record["message"] == HOSTILE[name][1]
-    written = list((repo / "results/breast-cancer/mona/crafted").glob("*.json"))
-    assert [json.loads(p.read_text())["status"] for p in written] == ["invalid"]
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert "submissions/breast-cancer/mona/crafted.csv" in done.stderr + done.stdout
+    assert not (repo / "results/breast-cancer/mona/crafted").exists()

@@ -183,7 +183,16 @@ def _check_header(text: str, spec: models.PredictionsSpec) -> tuple[list[CsvProb
     """Header problems, and the column names to read rows with (None: rows cannot be read)."""
     wanted = [spec.id_column, *(c.name for c in spec.columns)]
     fix = f"the header must be `{expected_header(spec)}`"
-    names = next(csv.reader([text])) if text else [""]
+    try:
+        names = next(csv.reader([text])) if text else [""]
+    except csv.Error as err:  # a bare CR (old Mac line ends) or an unterminated quote
+        return [
+            CsvProblem(
+                1,
+                f"the header line cannot be read as CSV ({err}); {fix}, and "
+                "lines must end with LF or CRLF",
+            )
+        ], None
     if len(names) == 1 and len(wanted) > 1:
         for delimiter, label in DELIMITERS.items():
             if delimiter in text:
