@@ -2,14 +2,18 @@
 # Build the offline test images, without any registry, cached by tag.
 #
 #   scripts/build-test-images.sh [busybox|python|all]     (default: all)
+#   TEST_IMAGE_ENGINES="docker podman" scripts/build-test-images.sh   (default: docker)
 #
 # (a) challenge-runner/busybox:test   - Debian's busybox-static in a tiny root (~2 MB)
 # (b) challenge-runner/python:bookworm - a Debian minbase root with python3 and numpy,
 #     made with debootstrap (about a minute and ~300 MB; needs deb.debian.org or a mirror
 #     in DEBIAN_MIRROR)
 #
-# Both are `docker import`ed from a root directory, so nothing is pulled. An image whose
-# tag already exists is kept (delete it with `docker rmi TAG` to rebuild). Every image
+# Both are imported (`docker import`, `podman import`: the same root into every engine
+# listed in TEST_IMAGE_ENGINES) from a root directory, so nothing is pulled. The root
+# directory is 0755 so the sandbox user (uid 65534) can traverse `/` under every storage
+# driver (Podman's vfs refuses a 0700 root). An image whose tag already exists in an engine
+# is kept (delete it with `docker rmi TAG` / `podman rmi TAG` to rebuild). Every image
 # carries the label org.challenge-runner.test-image=1 so tests can tell them apart.
 set -euo pipefail
 
@@ -17,10 +21,31 @@ BUSYBOX_TAG="challenge-runner/busybox:test"
 PYTHON_TAG="challenge-runner/python:bookworm"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 LABEL="org.challenge-runner.test-image=1"
+read -r -a ENGINES <<<"${TEST_IMAGE_ENGINES:-docker}"
 
 log() { printf '[build-test-images] %s\n' "$*" >&2; }
 
-have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# The engines (of ENGINES) that lack image $1, one per line.
+engines_without() {
+    local engine
+    for engine in "${ENGINES[@]}"; do
+        "$engine" image inspect "$1" >/dev/null 2>&1 || echo "$engine"
+    done
+}
+
+# Import the root directory $1 as image $2 into each engine of $3.. (run as $sudo: debootstrap
+# roots are root-owned). CMD and ENV come from $CMD_JSON and $ENV_PATH.
+import_root() {
+    local root="$1" tag="$2" engine
+    shift 2
+    $sudo chmod 0755 "$root"  # mktemp -d makes it 0700: uid 65534 could not traverse /
+    for engine in "$@"; do
+        $sudo tar -C "$root" -c . | "$engine" import \
+            --change "CMD $CMD_JSON" --change "LABEL $LABEL" \
+            --change "ENV PATH=$ENV_PATH" - "$tag" >/dev/null
+        log "imported $tag into $engine"
+    done
+}
 
 # Install a Debian package when its command is missing (CI runners start bare).
 ensure_command() {
@@ -44,7 +69,9 @@ write_etc() {
 }
 
 build_busybox() {
-    if have_image "$BUSYBOX_TAG"; then log "$BUSYBOX_TAG exists; skipping"; return; fi
+    local engines
+    mapfile -t engines < <(engines_without "$BUSYBOX_TAG")
+    if [ ${#engines[@]} -eq 0 ]; then log "$BUSYBOX_TAG exists; skipping"; return; fi
     ensure_command busybox busybox-static
     local busybox
     busybox="$(command -v busybox)"
@@ -61,14 +88,13 @@ build_busybox() {
         [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
     done
     write_etc "$root"
-    tar -C "$root" -c . | docker import \
-        --change 'CMD ["/bin/sh"]' --change "LABEL $LABEL" \
-        --change 'ENV PATH=/bin' - "$BUSYBOX_TAG" >/dev/null
-    log "built $BUSYBOX_TAG"
+    sudo="" CMD_JSON='["/bin/sh"]' ENV_PATH=/bin import_root "$root" "$BUSYBOX_TAG" "${engines[@]}"
 }
 
 build_python() {
-    if have_image "$PYTHON_TAG"; then log "$PYTHON_TAG exists; skipping"; return; fi
+    local engines
+    mapfile -t engines < <(engines_without "$PYTHON_TAG")
+    if [ ${#engines[@]} -eq 0 ]; then log "$PYTHON_TAG exists; skipping"; return; fi
     ensure_command debootstrap debootstrap
     local root sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo -n"; fi
@@ -83,11 +109,8 @@ build_python() {
     # Keep the image small: package lists, caches and docs are not needed to run.
     $sudo rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
         "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/locale
-    log "importing $PYTHON_TAG"
-    $sudo tar -C "$root" -c . | docker import \
-        --change 'CMD ["/usr/bin/python3"]' --change "LABEL $LABEL" \
-        --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' - "$PYTHON_TAG" >/dev/null
-    log "built $PYTHON_TAG ($(docker image inspect -f '{{.Size}}' "$PYTHON_TAG") bytes)"
+    CMD_JSON='["/usr/bin/python3"]' ENV_PATH=/usr/local/bin:/usr/bin:/bin \
+        import_root "$root" "$PYTHON_TAG" "${engines[@]}"
 }
 
 case "${1:-all}" in

@@ -7,6 +7,12 @@ reported as a failure instead: a suite that silently skipped is not a suite that
 ``busybox_image`` and ``python_image`` build their image once per session with
 ``scripts/build-test-images.sh`` (cached by tag, so usually instant); a file lock keeps
 parallel pytest-xdist workers from building the same image twice.
+
+``engine_client`` (with ``engine_busybox`` and ``engine_python``) is the sandbox suites'
+engine: Docker, and again rootful Podman (marked ``podman``) through the socket in
+``CHALLENGE_RUNNER_PODMAN_HOST`` (default ``unix:///run/challenge-runner-podman.sock``, the
+service ``scripts/install.sh`` starts); ``CHALLENGE_RUNNER_REQUIRE_PODMAN=1`` turns its skip
+into a failure. ``CHALLENGE_RUNNER_TEST_RUNTIME=runsc`` runs those suites under gVisor.
 """
 
 from __future__ import annotations
@@ -38,13 +44,26 @@ def docker_client():
     client.close()
 
 
-def _ensure_image(client, which: str, tag: str) -> str:
+PODMAN_HOST = os.environ.get(
+    "CHALLENGE_RUNNER_PODMAN_HOST", "unix:///run/challenge-runner-podman.sock"
+)
+
+
+def _lock_path() -> Path:
+    # Per user: a lock file another user created in /tmp could not be opened for writing.
+    return Path(tempfile.gettempdir()) / f"challenge-runner-test-images-{os.getuid()}.lock"
+
+
+def _ensure_image(client, which: str, tag: str, engine: str = "docker") -> str:
     """Run the build script for ``which`` under a lock; fail the test with its output."""
-    lock_path = Path(tempfile.gettempdir()) / "challenge-runner-test-images.lock"
-    with lock_path.open("w") as lock:
+    with _lock_path().open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers wait for the first builder
         done = subprocess.run(
-            ["bash", str(BUILD_SCRIPT), which], capture_output=True, text=True, check=False
+            ["bash", str(BUILD_SCRIPT), which],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=os.environ | {"TEST_IMAGE_ENGINES": engine},
         )
     if done.returncode != 0:
         pytest.fail(f"{BUILD_SCRIPT.name} {which} failed:\n{done.stdout}\n{done.stderr}")
@@ -64,7 +83,38 @@ def python_image(docker_client) -> str:
     return _ensure_image(docker_client, "python", PYTHON_IMAGE)
 
 
+@pytest.fixture(
+    scope="session", params=["docker", pytest.param("podman", marks=pytest.mark.podman)]
+)
+def engine_client(request):
+    """The engine the sandbox suites run on: Docker, then rootful Podman (skips if absent)."""
+    if request.param == "docker":
+        yield request.getfixturevalue("docker_client")
+        return
+    try:
+        client = docker.DockerClient(base_url=PODMAN_HOST)
+        client.ping()
+    except Exception as err:  # no Podman service: skip with the reason
+        pytest.skip(f"no Podman service at {PODMAN_HOST}: {err}")
+    client.engine_name = "podman"  # for the images' build script
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def engine_busybox(engine_client) -> str:
+    engine = getattr(engine_client, "engine_name", "docker")
+    return _ensure_image(engine_client, "busybox", BUSYBOX_IMAGE, engine)
+
+
+@pytest.fixture(scope="session")
+def engine_python(engine_client) -> str:
+    engine = getattr(engine_client, "engine_name", "docker")
+    return _ensure_image(engine_client, "python", PYTHON_IMAGE, engine)
+
+
 _REQUIRED = {
+    "podman": "CHALLENGE_RUNNER_REQUIRE_PODMAN",
     "docker": "CHALLENGE_RUNNER_REQUIRE_DOCKER",
     "browser": "CHALLENGE_RUNNER_REQUIRE_BROWSER",
 }
@@ -77,7 +127,9 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if not report.skipped:
         return
-    for marker, variable in _REQUIRED.items():
+    # A Podman run of a docker-marked test answers to the Podman requirement only.
+    required = {"podman": _REQUIRED["podman"]} if item.get_closest_marker("podman") else _REQUIRED
+    for marker, variable in required.items():
         if item.get_closest_marker(marker) and os.environ.get(variable) == "1":
             report.outcome = "failed"
             reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr

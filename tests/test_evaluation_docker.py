@@ -53,10 +53,12 @@ def test_crashing_container_is_failed_with_a_sealed_detail(repo: Path, capsys) -
     )
     code, record = evaluate_json(repo, "submissions/breast-cancer/hubot/small-logreg.yaml", capsys)
     assert code == 1
-    assert (record["status"], record["message"]) == ("failed", "exited with code 3")
+    # The container chose its exit code (it can encode a hidden value): never in clear.
+    assert (record["status"], record["message"]) == ("failed", "exited with a non-zero code")
     assert record["scores"] == {}
+    assert record["timings"]["run"] in (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)  # coarse
     raw = json.dumps(record)
-    assert "SECRET-MARKER" not in raw and "mean_radius" not in raw
+    assert "SECRET-MARKER" not in raw and "mean_radius" not in raw and "code 3" not in raw
     identity = (repo / "challenges/breast-cancer/demo-key.txt").read_text()
     detail = decrypt_text(record["detail"], identity)
     assert "exit_code=3" in detail and "SECRET-MARKER" in detail

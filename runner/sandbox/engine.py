@@ -1,8 +1,16 @@
 """The container engine: connecting to it and checking it can enforce every control.
 
 The sandbox fails closed: if the engine cannot enforce a memory, swap, pids or CPU limit, or
-the configured runtime is missing, or the runner cannot cap ``/output``, nothing runs unless
-the operator passes the explicit ``unsafe`` flag (then each gap is logged as a warning).
+the configured runtime is missing, or the runner cannot cap ``/output``, or the engine is
+rootless on cgroup v1 (Podman then ignores every resource limit while ``/info`` claims
+them), nothing runs unless the operator passes the explicit ``unsafe`` flag (then each gap
+is logged as a warning). What ``/info`` claims is only a first filter: ``verify.py`` reads
+back every control from each created container before it starts.
+
+Engines: Docker (rootful) and Podman (rootful, through ``podman system service``; its
+Docker-compatible API ignores ``runtime``, so a runtime is refused there). The runner talks
+to whatever ``DOCKER_HOST`` names (docker-py's rule), e.g.
+``DOCKER_HOST=unix:///run/challenge-runner-podman.sock``.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import logging
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 import docker
 import docker.errors
@@ -29,6 +38,7 @@ _CGROUP_CONTROLS = {
     "CpuCfsQuota": "CPU limit (CFS quota)",
 }
 OUTPUT_CAP = "output size cap (mounting a tmpfs on the host needs root or passwordless sudo)"
+ROOTLESS_OUTPUT_CAP = "output size cap (a rootless engine cannot see the runner's tmpfs)"
 ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
@@ -45,6 +55,54 @@ def get_client(client=None):
         ) from err
 
 
+@dataclass(frozen=True)
+class Engine:
+    """What kind of engine answers: ``kind`` "docker" or "podman", rootless, cgroup version."""
+
+    kind: str
+    rootless: bool
+    cgroup_version: str
+
+
+def _info(client) -> dict:
+    try:
+        return client.info()
+    except ENGINE_ERRORS as err:
+        raise SandboxError(
+            "the container engine is not reachable; start Docker or set DOCKER_HOST",
+            detail=str(err),
+        ) from err
+
+
+def describe_engine(client) -> Engine:
+    """Tell Docker from Podman (``/version`` components) and rootless from rootful."""
+    info = _info(client)
+    try:
+        names = [c.get("Name", "") for c in client.version().get("Components") or []]
+    except ENGINE_ERRORS as err:
+        raise SandboxError("the container engine is not reachable", detail=str(err)) from err
+    kind = "podman" if any("podman" in name.lower() for name in names) else "docker"
+    rootless = "name=rootless" in (info.get("SecurityOptions") or [])
+    return Engine(kind, rootless, str(info.get("CgroupVersion") or "1"))
+
+
+def _engine_gaps(engine: Engine, limits: ContainerSpec) -> list[str]:
+    gaps = []
+    if engine.rootless and engine.cgroup_version != "2":
+        gaps.append(
+            f"resource limits on a rootless {engine.kind} with cgroup v1 (it ignores memory, "
+            "swap, pids and CPU limits: use a rootful engine, or cgroup v2 with delegated "
+            "controllers)"
+        )
+    if engine.rootless:
+        gaps.append(ROOTLESS_OUTPUT_CAP)
+    if engine.kind == "podman" and limits.runtime:
+        gaps.append(
+            f"runtime {limits.runtime!r} (Podman's Docker-compatible API ignores the runtime)"
+        )
+    return gaps
+
+
 def mount_prefix() -> list[str] | None:
     """How to run mount/umount: directly as root, through ``sudo -n``, or None (cannot)."""
     if os.geteuid() == 0:
@@ -57,15 +115,12 @@ def mount_prefix() -> list[str] | None:
 
 def missing_controls(client, limits: ContainerSpec) -> list[str]:
     """The controls of DESIGN §5 this engine and host cannot enforce (empty: all good)."""
-    try:
-        info = client.info()
-    except ENGINE_ERRORS as err:
-        raise SandboxError(
-            "the container engine is not reachable; start Docker or set DOCKER_HOST",
-            detail=str(err),
-        ) from err
+    info = _info(client)
     missing = [name for key, name in _CGROUP_CONTROLS.items() if not info.get(key)]
-    if limits.runtime and limits.runtime not in (info.get("Runtimes") or {}):
+    engine_gaps = _engine_gaps(describe_engine(client), limits)
+    missing += engine_gaps
+    refused_runtime = any(gap.startswith("runtime ") for gap in engine_gaps)
+    if limits.runtime and not refused_runtime and limits.runtime not in info.get("Runtimes", {}):
         missing.append(f"runtime {limits.runtime!r} (not installed in the engine)")
     if mount_prefix() is None:
         missing.append(OUTPUT_CAP)

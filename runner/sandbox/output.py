@@ -31,17 +31,21 @@ from runner.errors import SandboxError
 log = logging.getLogger(__name__)
 
 PREDICTIONS = "predictions.csv"
+MOUNT_SOURCE = "challenge-runner-output"  # + "@<deadline>": see reap.py
 MAX_FILES = 4096  # nr_inodes of the tmpfs: creating millions of empty files is refused too
 _CHUNK = 1 << 20
 
 
-def _mount_tmpfs(path: Path, limit: int, prefix: list[str]) -> None:
+def _mount_tmpfs(path: Path, limit: int, prefix: list[str], deadline: int) -> None:
     # Root reads the files back, so 0700 keeps them private; a sudo runner needs to traverse.
     mode = "0700" if not prefix else "0755"
     options = f"size={limit},nr_inodes={MAX_FILES},uid=65534,gid=65534,mode={mode}"
     cmd = [*prefix, "mount", "-t", "tmpfs", "-o", f"{options},nosuid,nodev,noexec"]
     done = subprocess.run(
-        [*cmd, "challenge-runner-output", str(path)], capture_output=True, text=True, check=False
+        [*cmd, f"{MOUNT_SOURCE}@{deadline}", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SandboxError(
@@ -50,18 +54,22 @@ def _mount_tmpfs(path: Path, limit: int, prefix: list[str]) -> None:
         )
 
 
-def _unmount(path: Path, prefix: list[str]) -> None:
+def unmount(path: Path, prefix: list[str]) -> None:
+    """Unmount ``path``, lazily if it is still busy."""
     done = subprocess.run([*prefix, "umount", str(path)], capture_output=True, check=False)
     if done.returncode != 0:  # still busy (should not happen: the container is gone): detach
         subprocess.run([*prefix, "umount", "-l", str(path)], capture_output=True, check=False)
 
 
 @contextlib.contextmanager
-def capped_output(work_dir: Path, limit: int, prefix: list[str] | None) -> Iterator[Path]:
+def capped_output(
+    work_dir: Path, limit: int, prefix: list[str] | None, deadline: int
+) -> Iterator[Path]:
     """A fresh directory for ``/output``, capped at ``limit`` bytes; removed on exit.
 
     ``prefix`` is how to run mount (``[]`` as root, ``["sudo", "-n"]``), or None for the
-    unsafe fallback (an unmounted directory the sandbox user may write).
+    unsafe fallback (an unmounted directory the sandbox user may write). ``deadline`` (Unix
+    time) goes into the mount's source name, so an orphan can be reaped (``reap.py``).
     """
     path = Path(tempfile.mkdtemp(prefix="output-", dir=work_dir))
     mounted = False
@@ -69,12 +77,12 @@ def capped_output(work_dir: Path, limit: int, prefix: list[str] | None) -> Itera
         if prefix is None:
             path.chmod(0o777)  # unsafe fallback: no cap but fsize, checked afterwards
         else:
-            _mount_tmpfs(path, limit, prefix)
+            _mount_tmpfs(path, limit, prefix, deadline)
             mounted = True
         yield path
     finally:
         if mounted:
-            _unmount(path, prefix or [])
+            unmount(path, prefix or [])
         shutil.rmtree(path, onerror=lambda *a: log.warning("cannot remove %s", a[1]))
 
 

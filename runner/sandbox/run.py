@@ -1,15 +1,22 @@
 """Run one submission in one locked-down container and classify what happened.
 
-The runner keeps its own deadline (``wait(timeout=...)`` only times out an HTTP read), kills
-on timeout, treats ``OOMKilled`` or exit 137 without a timeout as out-of-memory, copies the
-predictions out without following links, and always removes the container and its ``/output``.
-Container output can hold hidden inputs: it goes to ``detail`` (maintainers) only.
+Before anything runs, orphans of killed runners are reaped (``reap.py``) and the created
+container's controls are read back (``verify.py``): a container whose ``HostConfig`` differs
+from the request is removed without being started. The runner keeps its own deadline
+(``wait(timeout=...)`` only times out an HTTP read), kills on timeout, treats ``OOMKilled``
+or exit 137 without a timeout as out-of-memory, copies the predictions out without following
+links, and always removes the container and its ``/output``.
+
+What the container chooses never reaches participant-visible fields in clear: its output,
+its exact exit code (``exit 206`` can encode a hidden value) and its exact run time go to
+``detail`` (maintainers, sealed in CI) only; ``message`` says "exited with a non-zero code"
+and ``duration_s`` is coarse (:func:`coarse_seconds`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,14 +28,28 @@ import requests.exceptions
 
 from runner.errors import SandboxError
 from runner.models import ContainerSpec
-from runner.sandbox.engine import ENGINE_ERRORS, OUTPUT_CAP, check_engine, get_client, mount_prefix
+from runner.sandbox.engine import (
+    ENGINE_ERRORS,
+    Engine,
+    check_engine,
+    describe_engine,
+    get_client,
+    mount_prefix,
+)
 from runner.sandbox.output import capped_output, collect_predictions
+from runner.sandbox.reap import reap_expired
 from runner.sandbox.spec import container_kwargs, parse_size
+from runner.sandbox.verify import mismatches
+
+log = logging.getLogger(__name__)
 
 LOG_TAIL_BYTES = 64 << 10
 LOG_TAIL_LINES = 200  # json-file splits lines at 16 KiB: at most ~3 MiB read back
 PROGRESS_EVERY_S = 30.0
 KILL_WAIT_S = 30.0
+REAP_MARGIN_S = 60.0  # past time limit + kill wait + this, a container is an orphan
+NON_ZERO = "exited with a non-zero code"
+_COARSE_STEPS = (1, 2, 5)
 
 Progress = Callable[[str], None]
 
@@ -39,8 +60,9 @@ class RunOutcome:
 
     ``status``: "ok" (exit 0 and a usable predictions file), "failed", "timeout", "oom",
     "invalid" (no or unusable predictions) or "error" (the platform's fault).
-    ``message`` is participant-safe and never contains container output; ``detail`` is for
-    maintainers (exit code, OOM flag, container id, the last 64 KiB of output).
+    ``message`` is participant-safe and never contains container output nor the exact exit
+    code; ``detail`` is for maintainers (exit code, OOM flag, container id, exact duration,
+    the last 64 KiB of output). ``duration_s`` is coarse (1, 2, 5, 10, 20, 50 ... s).
     ``predictions`` is a regular-file copy inside ``work_dir`` that the caller owns.
     """
 
@@ -53,13 +75,18 @@ class RunOutcome:
     container_id: str | None = None
 
 
-def _exit_message(code: int) -> str:
-    if code > 128:
-        try:
-            return f"exited with code {code} (signal {signal.Signals(code - 128).name})"
-        except ValueError:
-            pass
-    return f"exited with code {code}"
+def coarse_seconds(seconds: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... s that is at least ``seconds``.
+
+    A container chooses how long it runs: exact times would publish a few bits of whatever
+    it read; this scale leaves about three bits per run over a 600 s limit.
+    """
+    scale = 1.0
+    while True:
+        for step in _COARSE_STEPS:
+            if seconds <= step * scale:
+                return float(step * scale)
+        scale *= 10
 
 
 def _wait(container, timeout_s: float, say: Progress) -> bool:
@@ -138,6 +165,8 @@ class _Run:
     limits: ContainerSpec
     mount: list[str] | None
     run_id: str
+    engine: Engine
+    unsafe: bool
 
 
 def _classify(
@@ -149,22 +178,49 @@ def _classify(
     if state.get("OOMKilled") or code == 137:
         return "oom", f"exceeded the {run.limits.memory} memory limit", None
     if code != 0:
-        return "failed", _exit_message(code), None
+        return "failed", NON_ZERO, None
     limit = parse_size(run.limits.output_limit)
     copy, reason = collect_predictions(out_dir, run.work_dir, limit, run.limits.output_limit)
     return ("ok", "completed", copy) if copy else ("invalid", reason, None)
 
 
+def _libpod(client, path: str) -> dict:
+    """Podman's own API (``/libpod``), for what its Docker-compatible answers leave out."""
+    answer = client.api.get(f"{client.api.base_url}/v4.0.0/libpod/{path}")
+    answer.raise_for_status()
+    return answer.json()
+
+
+def _verify(client, run: _Run, container, asked: dict) -> None:
+    """Raise ``SandboxError`` unless the created container holds every asked control."""
+    libpod, caps = None, frozenset()
+    if run.engine.kind == "podman":
+        libpod = _libpod(client, f"containers/{container.id}/json")
+        granted = _libpod(client, "info")["host"]["security"].get("capabilities") or ""
+        caps = frozenset(c.removeprefix("CAP_") for c in granted.split(",") if c)
+    problems = mismatches(asked, container.attrs, libpod=libpod, engine_caps=caps)
+    if problems and not run.unsafe:
+        raise SandboxError(
+            "the container engine did not apply every sandbox control; nothing was run",
+            detail=f"{run.engine.kind} container {container.id[:12]}: " + "; ".join(problems),
+        )
+    for problem in problems:
+        log.warning("running WITHOUT a control (unsafe mode): %s", problem)
+
+
 def _execute(client, run: _Run, say: Progress) -> RunOutcome:
     limit = parse_size(run.limits.output_limit)
-    with capped_output(run.work_dir, limit, run.mount) as out_dir:
+    deadline = int(time.time() + run.limits.timeout_s + KILL_WAIT_S + REAP_MARGIN_S)
+    with capped_output(run.work_dir, limit, run.mount, deadline) as out_dir:
         kwargs = container_kwargs(
             run.image, run.command, run.limits, input_dir=run.input_dir,
             submission_dir=run.submission_dir, output_dir=out_dir, run_id=run.run_id,
+            deadline=deadline, engine_kind=run.engine.kind,
         )  # fmt: skip
         container = None
         try:
             container = client.containers.create(**kwargs)
+            _verify(client, run, container, kwargs)
             say(f"running the submission (time limit {run.limits.timeout_s:g} s)")
             started = time.monotonic()
             container.start()
@@ -188,15 +244,20 @@ def _execute(client, run: _Run, say: Progress) -> RunOutcome:
 
 
 def _prepare(client, image, limits: ContainerSpec, dirs: list[Path | None], unsafe: bool):
-    """Check engine, image and directories; return (limits to use, mount prefix, reason)."""
+    """Reap orphans; check engine, image and directories.
+
+    Returns (limits to use, mount prefix, the engine, a participant-safe refusal or None).
+    """
+    reap_expired(client, mount_prefix())
     missing = check_engine(client, limits, unsafe=unsafe)
     for path in dirs:
         if path is not None and not path.is_dir():
             raise SandboxError("a sandbox directory is missing on the runner", detail=str(path))
     if any(name.startswith("runtime ") for name in missing):
         limits = replace(limits, runtime=None)
-    mount = None if OUTPUT_CAP in missing else mount_prefix()
-    return limits, mount, _check_image(client, image)
+    no_cap = any(name.startswith("output size cap") for name in missing)
+    mount = None if no_cap else mount_prefix()
+    return limits, mount, describe_engine(client), _check_image(client, image)
 
 
 def run_submission(
@@ -222,10 +283,13 @@ def run_submission(
     try:
         client = get_client(client)
         dirs = [Path(input_dir), Path(submission_dir) if submission_dir else None, Path(work_dir)]
-        limits, mount, refused = _prepare(client, image, limits, dirs, unsafe)
+        limits, mount, engine, refused = _prepare(client, image, limits, dirs, unsafe)
         if refused:
             return RunOutcome("invalid", refused, duration_s=time.monotonic() - started)
-        run = _Run(image, command, dirs[0], dirs[1], dirs[2], limits, mount, uuid.uuid4().hex)
+        run = _Run(
+            image, command, dirs[0], dirs[1], dirs[2], limits, mount, uuid.uuid4().hex,
+            engine, unsafe,
+        )  # fmt: skip
         outcome = _execute(client, run, say)
     except SandboxError as err:
         outcome = RunOutcome("error", err.message, err.detail or "")
@@ -234,7 +298,7 @@ def run_submission(
         outcome = RunOutcome("error", refused, str(err))
     except ENGINE_ERRORS as err:
         outcome = RunOutcome("error", "the container engine failed during the run", str(err))
-    if outcome.duration_s == 0.0:
-        outcome = replace(outcome, duration_s=time.monotonic() - started)
+    exact = outcome.duration_s or time.monotonic() - started
+    outcome = replace(outcome, duration_s=coarse_seconds(exact))
     say(f"finished: {outcome.status}")
     return outcome

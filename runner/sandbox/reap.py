@@ -1,0 +1,83 @@
+"""Reap what a killed runner left behind: containers and ``/output`` mounts past their deadline.
+
+A runner killed with ``kill -9`` cannot remove its container (still running, no deadline)
+nor unmount its ``/output`` tmpfs (which may hold output of a run on hidden inputs). Each
+container carries ``DEADLINE_LABEL`` and each tmpfs is mounted with the source name
+``challenge-runner-output@<deadline>``; the deadline is the Unix time after which the runner
+that made them would have removed them (time limit plus the kill wait plus a margin). Every
+sandbox run calls :func:`reap_expired` first, so the next command that runs containers
+cleans up. Only the runner's own label and mount name are touched, and only past the
+deadline, so runs of other runners in progress are never disturbed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from pathlib import Path
+
+import docker.errors
+
+from runner.sandbox.engine import ENGINE_ERRORS
+from runner.sandbox.output import MOUNT_SOURCE, unmount
+from runner.sandbox.spec import DEADLINE_LABEL, LABEL
+
+log = logging.getLogger(__name__)
+
+
+def _deadline(text: str | None) -> int | None:
+    try:
+        return int(text or "")
+    except ValueError:
+        return None
+
+
+def reap_containers(client, now: float) -> list[str]:
+    """Remove the runner's containers whose deadline has passed; return their ids."""
+    reaped = []
+    found = client.containers.list(all=True, filters={"label": [LABEL, DEADLINE_LABEL]})
+    for container in found:
+        deadline = _deadline(container.labels.get(DEADLINE_LABEL))
+        if deadline is None or deadline >= now:
+            continue
+        with contextlib.suppress(docker.errors.NotFound):  # another runner reaped it first
+            container.remove(force=True, v=True)
+            log.warning("removed orphaned sandbox container %s", container.short_id)
+            reaped.append(container.id)
+    return reaped
+
+
+def _expired_mounts(now: float, mounts_file: Path) -> list[Path]:
+    expired = []
+    for line in mounts_file.read_text().splitlines():
+        source, target, *_ = line.split()
+        name, _, deadline = source.partition("@")
+        if name == MOUNT_SOURCE and (when := _deadline(deadline)) is not None and when < now:
+            # /proc/mounts escapes spaces and the like as octal; temp dir names have none
+            expired.append(Path(target))
+    return expired
+
+
+def reap_mounts(prefix: list[str] | None, now: float, mounts: Path) -> list[Path]:
+    """Unmount the expired ``/output`` tmpfs and remove their (then empty) directories."""
+    if prefix is None:  # cannot unmount: nothing of ours can be mounted either
+        return []
+    reaped = []
+    for path in _expired_mounts(now, mounts):
+        unmount(path, prefix)
+        with contextlib.suppress(OSError):
+            path.rmdir()
+        log.warning("unmounted orphaned /output %s", path)
+        reaped.append(path)
+    return reaped
+
+
+def reap_expired(client, prefix: list[str] | None, mounts: Path = Path("/proc/mounts")) -> None:
+    """Reap both kinds of orphan; a failure here is logged, never fatal to the new run."""
+    now = time.time()
+    try:
+        reap_containers(client, now)
+    except ENGINE_ERRORS as err:
+        log.warning("could not look for orphaned sandbox containers: %s", err)
+    reap_mounts(prefix, now, mounts)

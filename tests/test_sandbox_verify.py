@@ -1,0 +1,308 @@
+"""runner.sandbox.verify: every control is read back from the created container, and a
+container whose HostConfig differs from the request is removed without being started.
+
+The engine stand-in is a loopback HTTP proxy in front of the real Docker socket that drops a
+limit from the create request (or the seccomp profile from the inspect answer), as an engine
+that silently ignores a control would.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import json
+import re
+import socket
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import docker
+import pytest
+
+from runner.errors import SandboxError
+from runner.models import ContainerSpec
+from runner.sandbox import LABEL, check_engine, container_kwargs, run_submission
+from runner.sandbox.engine import ROOTLESS_OUTPUT_CAP
+from runner.sandbox.verify import mismatches
+
+LIMITS = ContainerSpec(timeout_s=20, memory="64m", cpus=0.5, pids=32, output_limit="4m")
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+
+def _asked(tmp_path: Path, **limits) -> dict:
+    return container_kwargs(
+        "img", None, replace(LIMITS, **limits), input_dir=tmp_path / "in", submission_dir=None,
+        output_dir=tmp_path / "out", run_id="r", deadline=1,
+    )  # fmt: skip
+
+
+def _docker_attrs(asked: dict) -> dict:
+    """What Docker answers for a container created exactly as asked."""
+    host = {
+        "Memory": asked["mem_limit"], "MemorySwap": asked["memswap_limit"],
+        "NanoCpus": asked["nano_cpus"], "PidsLimit": asked["pids_limit"],
+        "ShmSize": asked["shm_size"], "ReadonlyRootfs": True, "NetworkMode": "none",
+        "Privileged": False, "Init": True, "Ulimits": [dict(u) for u in asked["ulimits"]],
+        "SecurityOpt": list(asked["security_opt"]), "Tmpfs": dict(asked["tmpfs"]),
+        "CapDrop": ["ALL"], "CapAdd": None, "Runtime": "runc",
+        "Binds": [f"{src}:{spec['bind']}:{spec['mode']}" for src, spec in asked["volumes"].items()],
+        "LogConfig": {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}},
+    }  # fmt: skip
+    mounts = [{"Destination": spec["bind"]} for spec in asked["volumes"].values()]
+    return {"HostConfig": host, "Mounts": mounts, "Config": {"User": "65534:65534"}}
+
+
+def test_a_faithful_container_passes(tmp_path):
+    asked = _asked(tmp_path)
+    assert mismatches(asked, _docker_attrs(asked)) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("Memory", 0, "Memory is 0, asked 67108864"),
+        ("MemorySwap", -1, "MemorySwap is -1, asked 67108864"),
+        ("NanoCpus", 0, "NanoCpus is 0, asked 500000000"),
+        ("PidsLimit", None, "PidsLimit is None, asked 32"),
+        ("ReadonlyRootfs", False, "ReadonlyRootfs is False, asked True"),
+        ("NetworkMode", "bridge", "NetworkMode is 'bridge', asked 'none'"),
+        ("Init", None, "Init is None, asked True"),
+        ("Ulimits", [], "Ulimits fsize is None, asked (67108864, 67108864)"),
+        ("SecurityOpt", ["no-new-privileges"], "SecurityOpt lacks the sandbox's seccomp profile"),
+        ("SecurityOpt", [], "SecurityOpt lacks no-new-privileges"),
+        ("CapDrop", [], "CapDrop is [], asked ALL"),
+        ("CapAdd", ["NET_RAW"], "CapAdd is ['NET_RAW'], asked none"),
+        ("Tmpfs", {"/tmp": "rw,size=1"}, "Tmpfs /tmp lacks nodev,noexec,nosuid,size=67108864"),
+        ("Tmpfs", {}, "Tmpfs mounts are [], asked ['/tmp']"),
+        ("Privileged", True, "Privileged is True, asked False"),
+        ("LogConfig", {"Type": "json-file"}, "log max-size is '0', asked 1048576"),
+    ],
+)
+def test_each_dropped_control_is_named(tmp_path, field, value, problem):
+    asked = _asked(tmp_path)
+    attrs = _docker_attrs(asked)
+    attrs["HostConfig"][field] = value
+    assert mismatches(asked, attrs) == [problem]
+
+
+def test_binds_mounts_user_and_runtime_are_compared(tmp_path):
+    asked = _asked(tmp_path, runtime="runsc")
+    attrs = _docker_attrs(asked)
+    attrs["HostConfig"]["Binds"][0] = attrs["HostConfig"]["Binds"][0].replace(":ro", ":rw")
+    attrs["Mounts"].append({"Destination": "/data"})  # an image VOLUME
+    attrs["Config"]["User"] = ""
+    assert mismatches(asked, attrs) == [
+        f"Binds are [('{tmp_path}/in', '/input', 'rw'), ('{tmp_path}/out', '/output', 'rw')], "
+        f"asked [('{tmp_path}/in', '/input', 'ro'), ('{tmp_path}/out', '/output', 'rw')]",
+        "runtime is 'runc', asked 'runsc'",
+        "User is '', asked '65534:65534'",
+    ]
+    attrs = _docker_attrs(asked) | {"Mounts": [{"Destination": "/data"}]}
+    attrs["HostConfig"]["Runtime"] = "runsc"
+    assert mismatches(asked, attrs) == ["unexpected mounts ['/data']"]
+
+
+def test_podmans_form_is_read(tmp_path):
+    asked = _asked(tmp_path)
+    attrs = _docker_attrs(asked)
+    caps = frozenset({"CHOWN", "KILL", "SETUID"})
+    attrs["HostConfig"] |= {
+        "CapDrop": ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_NET_RAW"], "CapAdd": [],
+        "Runtime": "oci", "LogConfig": {"Type": "json-file", "Config": None},
+        "Ulimits": [{"Name": f"RLIMIT_{u['Name'].upper()}", "Soft": u["Soft"], "Hard": u["Hard"]}
+                    for u in asked["ulimits"]],
+        "Binds": [f"{src}:{spec['bind']}:{spec['mode']},rprivate,rbind"
+                  for src, spec in asked["volumes"].items()],
+        "Tmpfs": {"/tmp": asked["tmpfs"]["/tmp"] + ",rprivate,tmpcopyup"},
+    }  # fmt: skip
+    libpod = {"OCIRuntime": "runc", "HostConfig": {"LogConfig": {"Size": "1MB"}}}
+    assert mismatches(asked, attrs, libpod=libpod, engine_caps=caps) == []
+    assert mismatches(asked, attrs, libpod=libpod, engine_caps=caps | {"SYS_ADMIN"}) == [
+        "CapDrop is ['CHOWN', 'KILL', 'NET_RAW', 'SETUID'], asked ALL"
+    ]
+    runsc = _asked(tmp_path, runtime="runsc")
+    assert mismatches(runsc, attrs, libpod=libpod, engine_caps=caps) == [
+        "runtime is 'runc', asked 'runsc'"
+    ]
+
+
+class _Engine:
+    """``/info`` and ``/version`` of an engine that does not run here."""
+
+    def __init__(self, name: str, **info):
+        self._info = {"MemoryLimit": True, "SwapLimit": True, "PidsLimit": True,
+                      "CpuCfsQuota": True, "Runtimes": {"runc": {}}} | info  # fmt: skip
+        self._name = name
+
+    def info(self):
+        return self._info
+
+    def version(self):
+        return {"Components": [{"Name": self._name}]}
+
+
+def test_rootless_on_cgroup_v1_is_refused():
+    rootless = _Engine(
+        "Podman Engine", SecurityOptions=["name=seccomp", "name=rootless"], CgroupVersion="1"
+    )
+    with pytest.raises(SandboxError) as caught:
+        check_engine(rootless, LIMITS)
+    assert caught.value.message == (
+        "the container engine cannot enforce: resource limits on a rootless podman with cgroup "
+        "v1 (it ignores memory, swap, pids and CPU limits: use a rootful engine, or cgroup v2 "
+        f"with delegated controllers); {ROOTLESS_OUTPUT_CAP}. Fix the host (cgroup "
+        "controllers, runtime, privileges) or pass --unsafe to run without these controls"
+    )
+
+
+def test_rootless_on_cgroup_v2_still_lacks_the_output_cap():
+    rootless = _Engine("Engine", SecurityOptions=["name=rootless"], CgroupVersion="2")
+    with pytest.raises(SandboxError) as caught:
+        check_engine(rootless, LIMITS)
+    assert caught.value.message.startswith(
+        "the container engine cannot enforce: output size cap (a rootless engine cannot see "
+        "the runner's tmpfs). Fix the host"
+    )
+
+
+def test_a_runtime_under_podman_is_refused():
+    with pytest.raises(SandboxError) as caught:
+        check_engine(_Engine("Podman Engine", CgroupVersion="1"), replace(LIMITS, runtime="runsc"))
+    assert caught.value.message.startswith(
+        "the container engine cannot enforce: runtime 'runsc' (Podman's Docker-compatible API "
+        "ignores the runtime)."
+    )
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str):
+        super().__init__("localhost", timeout=120)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self._path)
+
+
+class _StandIn(http.server.ThreadingHTTPServer):
+    """A loopback Docker API that forwards to the real socket and tampers on the way."""
+
+    daemon_threads = True
+
+    def __init__(self, tamper_create=None, tamper_inspect=None):
+        super().__init__(("127.0.0.1", 0), _Forward)
+        self.tamper_create, self.tamper_inspect = tamper_create, tamper_inspect
+        self.requests: list[str] = []
+
+
+class _Forward(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep the test output quiet
+        pass
+
+    def _forward(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.requests.append(f"{self.command} {self.path}")
+        if self.server.tamper_create and re.search(r"/containers/create", self.path):
+            body = json.dumps(self.server.tamper_create(json.loads(body))).encode()
+        upstream = _UnixConnection(DOCKER_SOCKET)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "content-length"}
+        upstream.request(self.command, self.path, body=body or None, headers=headers)
+        answer = upstream.getresponse()
+        payload = answer.read()
+        if self.server.tamper_inspect and re.search(r"/containers/\w+/json", self.path):
+            payload = json.dumps(self.server.tamper_inspect(json.loads(payload))).encode()
+        self.send_response(answer.status)
+        for key, value in answer.getheaders():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        upstream.close()
+
+    do_GET = do_POST = do_DELETE = do_HEAD = do_PUT = _forward
+
+
+def _run_through(stand_in: _StandIn, image: str, dirs: dict):
+    thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
+    thread.start()
+    client = docker.DockerClient(base_url=f"tcp://127.0.0.1:{stand_in.server_address[1]}")
+    try:
+        return run_submission(
+            image, ["sh", "-c", "echo id >/output/predictions.csv"], **dirs, limits=LIMITS,
+            client=client,
+        )  # fmt: skip
+    finally:
+        client.close()
+        stand_in.shutdown()
+        stand_in.server_close()
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> dict[str, Path]:
+    paths = {name: tmp_path / name for name in ("input_dir", "work_dir")}
+    for path in paths.values():
+        path.mkdir()
+    return paths | {"submission_dir": None}
+
+
+def _drop_memory(request: dict) -> dict:
+    request["HostConfig"] |= {"Memory": 0, "MemorySwap": 0}
+    return request
+
+
+def _hide_seccomp(answer: dict) -> dict:
+    options = answer["HostConfig"]["SecurityOpt"]
+    answer["HostConfig"]["SecurityOpt"] = [o for o in options if not o.startswith("seccomp=")]
+    return answer
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    ("stand_in", "problem"),
+    [
+        (lambda: _StandIn(tamper_create=_drop_memory), "Memory is 0, asked 67108864"),
+        (lambda: _StandIn(tamper_inspect=_hide_seccomp), "SecurityOpt lacks the sandbox's"),
+    ],
+    ids=["create-drops-memory", "inspect-lacks-seccomp"],
+)
+def test_a_container_that_differs_is_never_started(
+    docker_client, busybox_image, dirs, stand_in, problem
+):
+    engine = stand_in()
+    outcome = _run_through(engine, busybox_image, dirs)
+    assert (outcome.status, outcome.message) == (
+        "error",
+        "the container engine did not apply every sandbox control; nothing was run",
+    )
+    assert problem in outcome.detail
+    created = [r for r in engine.requests if "/containers/create" in r]
+    assert len(created) == 1
+    assert not [r for r in engine.requests if r.startswith("POST") and r.endswith("/start")]
+    assert [r for r in engine.requests if r.startswith("DELETE /")]  # removed, not started
+    mine = docker_client.containers.list(all=True, filters={"label": LABEL})
+    assert outcome.detail.split()[2] not in {c.short_id for c in mine}
+    assert list(dirs["work_dir"].iterdir()) == []  # /output unmounted and removed
+
+
+@pytest.mark.docker
+def test_unsafe_runs_despite_a_mismatch(docker_client, busybox_image, dirs, caplog):
+    engine = _StandIn(tamper_inspect=_hide_seccomp)
+    thread = threading.Thread(target=engine.serve_forever, daemon=True)
+    thread.start()
+    client = docker.DockerClient(base_url=f"tcp://127.0.0.1:{engine.server_address[1]}")
+    try:
+        outcome = run_submission(
+            busybox_image, ["sh", "-c", "echo id >/output/predictions.csv"], **dirs,
+            limits=LIMITS, client=client, unsafe=True,
+        )  # fmt: skip
+    finally:
+        client.close()
+        engine.shutdown()
+        engine.server_close()
+    assert (outcome.status, outcome.message) == ("ok", "completed")
+    assert "running WITHOUT a control (unsafe mode): SecurityOpt lacks the sandbox's seccomp " \
+        "profile" in caplog.messages  # fmt: skip
