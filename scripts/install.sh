@@ -39,4 +39,10 @@ if docker info >/dev/null 2>&1; then
 else
   echo "==> no Docker engine answers: skipping test images (Docker tests will skip)"
 fi
+# --- Podman (rootful) for `pytest -m podman` (scripts/podman-service.sh; skip with
+# CHALLENGE_RUNNER_NO_PODMAN=1). Its own socket: the Docker engine is never touched. ---
+if [ "${CHALLENGE_RUNNER_NO_PODMAN:-0}" != 1 ]; then
+  bash scripts/podman-service.sh
+fi
+# --- end Podman ---
 echo "==> done"

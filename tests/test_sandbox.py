@@ -410,3 +410,40 @@ def test_a_missing_command_is_the_participants_failure(engine_client, engine_bus
         "docker": "exec /no/such/program failed",
         "podman": "failed to exec pid1: No such file or directory",
     }[_kind(engine_client)] in outcome.detail
+
+
+GVISOR_VERSION = "Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016"
+
+
+def _gvisor(client) -> str:
+    """The name this engine registered runsc under (skips where it has none)."""
+    for name, runtime in (client.info().get("Runtimes") or {}).items():
+        if Path(str(runtime.get("path") or "")).name == "runsc":
+            return name
+    pytest.skip("no runtime whose path is runsc is registered with this Docker engine")
+
+
+@pytest.mark.docker
+def test_gvisor_really_runs_the_container(docker_client, busybox_image, dirs):
+    limits = replace(LIMITS, runtime=_gvisor(docker_client), pids=256, memory="256m")
+    outcome = run_submission(
+        busybox_image, ["sh", "-c", "cat /proc/version >/output/predictions.csv"], **dirs,
+        limits=limits, client=docker_client,
+    )  # fmt: skip
+    assert (outcome.status, outcome.message) == ("ok", "completed"), outcome.detail
+    assert outcome.predictions.read_text() == GVISOR_VERSION + "\n"  # gVisor's kernel, not ours
+
+
+@pytest.mark.docker
+def test_gvisor_with_too_few_pids_is_refused(docker_client, busybox_image, dirs):
+    runtime = _gvisor(docker_client)
+    outcome = run_submission(
+        busybox_image, ["true"], **dirs, limits=replace(LIMITS, runtime=runtime),
+        client=docker_client,
+    )  # fmt: skip
+    assert (outcome.status, outcome.message) == (
+        "error",
+        f"the container engine cannot enforce: runtime {runtime!r} with pids 32 (gVisor needs "
+        "a pids limit of at least 128: its own threads count). Fix the host (cgroup "
+        "controllers, runtime, privileges) or pass --unsafe to run without these controls",
+    )

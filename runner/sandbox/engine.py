@@ -38,6 +38,7 @@ _CGROUP_CONTROLS = {
     "CpuCfsQuota": "CPU limit (CFS quota)",
 }
 OUTPUT_CAP = "output size cap (mounting a tmpfs on the host needs root or passwordless sudo)"
+GVISOR_MIN_PIDS = 128
 ROOTLESS_OUTPUT_CAP = "output size cap (a rootless engine cannot see the runner's tmpfs)"
 ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
@@ -103,6 +104,10 @@ def _engine_gaps(engine: Engine, limits: ContainerSpec) -> list[str]:
     return gaps
 
 
+def _is_gvisor(runtime: dict) -> bool:
+    return os.path.basename(str(runtime.get("path") or "")) == "runsc"
+
+
 def mount_prefix() -> list[str] | None:
     """How to run mount/umount: directly as root, through ``sudo -n``, or None (cannot)."""
     if os.geteuid() == 0:
@@ -120,8 +125,15 @@ def missing_controls(client, limits: ContainerSpec) -> list[str]:
     engine_gaps = _engine_gaps(describe_engine(client), limits)
     missing += engine_gaps
     refused_runtime = any(gap.startswith("runtime ") for gap in engine_gaps)
-    if limits.runtime and not refused_runtime and limits.runtime not in info.get("Runtimes", {}):
+    runtime = (info.get("Runtimes") or {}).get(limits.runtime or "")
+    if limits.runtime and not refused_runtime and runtime is None:
         missing.append(f"runtime {limits.runtime!r} (not installed in the engine)")
+    elif runtime and _is_gvisor(runtime) and limits.pids < GVISOR_MIN_PIDS:
+        # gVisor's own threads count against the pids cgroup: below this it hangs at start.
+        missing.append(
+            f"runtime {limits.runtime!r} with pids {limits.pids} (gVisor needs a pids limit "
+            f"of at least {GVISOR_MIN_PIDS}: its own threads count)"
+        )
     if mount_prefix() is None:
         missing.append(OUTPUT_CAP)
     return missing

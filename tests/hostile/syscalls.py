@@ -6,10 +6,15 @@ import socket
 libc = ctypes.CDLL(None, use_errno=True)
 
 
+def denied(code):
+    # The profile denies with EPERM; an unmatched syscall gets the default ENOSYS.
+    return "denied" if code in (errno.EPERM, errno.ENOSYS) else errno.errorcode[code]
+
+
 def syscall(number, *args):
     if libc.syscall(number, *args) >= 0:
         return "allowed"
-    return errno.errorcode[ctypes.get_errno()]
+    return denied(ctypes.get_errno())
 
 
 def open_socket(family):
@@ -17,7 +22,7 @@ def open_socket(family):
         socket.socket(family, socket.SOCK_STREAM).close()
         return "allowed"
     except OSError as err:
-        return errno.errorcode[err.errno]
+        return denied(err.errno)
 
 
 params = ctypes.create_string_buffer(120)

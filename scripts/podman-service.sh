@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Rootful Podman for the sandbox suites (`pytest -m podman`), beside Docker, never touching it:
+# installs Debian's podman and catatonit (Podman's init: without it every create fails with
+# "container-init binary not found"), starts `podman system service` on a socket of its own,
+# and imports the offline test images into Podman's store.
+#
+#   scripts/podman-service.sh           (as root, or with passwordless sudo)
+#
+# The socket is $CHALLENGE_RUNNER_PODMAN_HOST (default unix:///run/challenge-runner-podman.sock);
+# point the runner at it with DOCKER_HOST=<that URL>. Safe to run again: a service already
+# answering on the socket is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+url="${CHALLENGE_RUNNER_PODMAN_HOST:-unix:///run/challenge-runner-podman.sock}"
+socket="${url#unix://}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+
+need=()
+command -v podman >/dev/null 2>&1 || need+=(podman)
+[ -x /usr/bin/catatonit ] || [ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${need[@]}" >/dev/null
+fi
+
+if ! curl -sf --unix-socket "$socket" http://podman/_ping >/dev/null 2>&1; then
+  echo "==> starting podman system service on $url"
+  $sudo rm -f "$socket"
+  # --time 0: never exit when idle; the log goes beside the socket.
+  $sudo nohup podman system service --time 0 "$url" >"/tmp/challenge-runner-podman-$(id -u).log" 2>&1 &
+  for _ in $(seq 50); do
+    curl -sf --unix-socket "$socket" http://podman/_ping >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  curl -sf --unix-socket "$socket" http://podman/_ping >/dev/null || {
+    echo "podman system service did not answer on $url" >&2; exit 1; }
+fi
+
+echo "==> importing the offline test images into Podman"
+TEST_IMAGE_ENGINES=podman bash scripts/build-test-images.sh all
