@@ -35,7 +35,7 @@ import docker.errors
 from runner.errors import ConfigError, RunnerError, SandboxError
 from runner.loader.submission import PINNED
 from runner.models import BuildSpec, ContainerSpec, Submission
-from runner.sandbox.engine import ENGINE_ERRORS, get_client
+from runner.sandbox.engine import ENGINE_ERRORS, describe_engine, get_client
 from runner.sandbox.spec import LABEL, parse_size
 
 __all__ = [
@@ -253,6 +253,11 @@ def _built(client, submission: Submission, limits: ContainerSpec, say: Progress)
     spec = submission.build
     assert spec is not None
     _build_context(spec, limits)
+    if describe_engine(client).kind == "podman":  # fail closed: its RUN steps get the network
+        raise SandboxError(
+            "image builds need Docker: Podman's Docker-compatible build API gives RUN steps "
+            "the host's network whatever is asked; build on a Docker runner"
+        )
     tag = _tag(submission)
     say(f"building the image (time limit {limits.build_timeout_s:g} s)")
     try:
