@@ -24,6 +24,7 @@ from runner.errors import SandboxError
 from runner.models import ContainerSpec
 from runner.sandbox import LABEL, check_engine, container_kwargs, run_submission
 from runner.sandbox.engine import ROOTLESS_OUTPUT_CAP
+from runner.sandbox.live import applied_limits, live_mismatches
 from runner.sandbox.verify import mismatches
 
 LIMITS = ContainerSpec(timeout_s=20, memory="64m", cpus=0.5, pids=32, output_limit="4m")
@@ -306,3 +307,65 @@ def test_unsafe_runs_despite_a_mismatch(docker_client, busybox_image, dirs, capl
     assert (outcome.status, outcome.message) == ("ok", "completed")
     assert "running WITHOUT a control (unsafe mode): SecurityOpt lacks the sandbox's seccomp " \
         "profile" in caplog.messages  # fmt: skip
+
+
+def _claim_memory(answer: dict) -> dict:
+    answer["HostConfig"] |= {"Memory": 64 << 20, "MemorySwap": 64 << 20}
+    return answer
+
+
+@pytest.mark.docker
+def test_an_engine_that_lies_in_inspect_is_caught_by_the_cgroup_files(
+    docker_client, busybox_image, dirs
+):
+    # The stand-in drops the limit at create and claims it in every inspect answer.
+    engine = _StandIn(tamper_create=_drop_memory, tamper_inspect=_claim_memory)
+    outcome = _run_through(engine, busybox_image, dirs)
+    assert (outcome.status, outcome.message) == (
+        "error",
+        "the container engine did not apply every sandbox control; the run was stopped",
+    )
+    assert "the kernel applies memory 9223372036854771712, asked 67108864" in outcome.detail
+    assert [r for r in engine.requests if r.startswith("POST") and r.endswith("/kill")]
+    assert list(dirs["work_dir"].iterdir()) == []
+
+
+def _cgroup_tree(tmp_path: Path, lines: str, files: dict[str, str]) -> tuple[Path, Path]:
+    proc, root = tmp_path / "proc", tmp_path / "cgroup"
+    (proc / "42").mkdir(parents=True)
+    (proc / "42" / "cgroup").write_text(lines)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text + "\n")
+    return proc, root
+
+
+def test_cgroup_v1_and_v2_files_are_read(tmp_path):
+    v1 = _cgroup_tree(
+        tmp_path / "v1",
+        "9:pids:/docker/c\n8:memory:/docker/c\n4:cpu,cpuacct:/docker/c\n1:name=systemd:/\n",
+        {"memory/docker/c/memory.limit_in_bytes": "67108864",
+         "memory/docker/c/memory.memsw.limit_in_bytes": "67108864",
+         "pids/docker/c/pids.max": "32", "cpu/docker/c/cpu.cfs_quota_us": "50000",
+         "cpu/docker/c/cpu.cfs_period_us": "100000"},
+    )  # fmt: skip
+    v2 = _cgroup_tree(
+        tmp_path / "v2",
+        "0::/system.slice/docker-c.scope\n",
+        {"system.slice/docker-c.scope/memory.max": "67108864",
+         "system.slice/docker-c.scope/memory.swap.max": "0",
+         "system.slice/docker-c.scope/pids.max": "max",
+         "system.slice/docker-c.scope/cpu.max": "50000 100000"},
+    )  # fmt: skip
+    limits = {"memory": 64 << 20, "memory+swap": 64 << 20, "nano_cpus": 500_000_000}
+    assert applied_limits(42, *v1) == limits | {"pids": 32}
+    assert applied_limits(42, *v2) == limits | {"pids": 1 << 62}
+    asked = {"mem_limit": 64 << 20, "memswap_limit": 64 << 20, "pids_limit": 32,
+             "nano_cpus": 500_000_000}  # fmt: skip
+    assert live_mismatches(asked, applied_limits(42, *v1)) == []
+    assert live_mismatches(asked, applied_limits(42, *v2)) == [
+        f"the kernel applies pids {1 << 62}, asked 32"
+    ]
+    assert applied_limits(7, *v1) is None  # a process the runner cannot see
+    blind = _cgroup_tree(tmp_path / "ns", "0::/\n", {})
+    assert applied_limits(42, *blind) is None  # another cgroup namespace: nothing to read

@@ -36,6 +36,7 @@ from runner.sandbox.engine import (
     get_client,
     mount_prefix,
 )
+from runner.sandbox.live import applied_limits, live_mismatches
 from runner.sandbox.output import capped_output, collect_predictions
 from runner.sandbox.reap import reap_expired
 from runner.sandbox.spec import container_kwargs, parse_size
@@ -208,6 +209,21 @@ def _verify(client, run: _Run, container, asked: dict) -> None:
         log.warning("running WITHOUT a control (unsafe mode): %s", problem)
 
 
+def _verify_live(run: _Run, container, asked: dict) -> None:
+    """Kill the started container unless the kernel applies its limits (where visible)."""
+    container.reload()
+    applied = applied_limits(int(container.attrs["State"].get("Pid") or 0))
+    problems = live_mismatches(asked, applied) if applied is not None else []
+    if problems and not run.unsafe:
+        container.kill()
+        raise SandboxError(
+            "the container engine did not apply every sandbox control; the run was stopped",
+            detail=f"{run.engine.kind} container {container.id[:12]}: " + "; ".join(problems),
+        )
+    for problem in problems:
+        log.warning("running WITHOUT a control (unsafe mode): %s", problem)
+
+
 def _execute(client, run: _Run, say: Progress) -> RunOutcome:
     limit = parse_size(run.limits.output_limit)
     deadline = int(time.time() + run.limits.timeout_s + KILL_WAIT_S + REAP_MARGIN_S)
@@ -224,6 +240,7 @@ def _execute(client, run: _Run, say: Progress) -> RunOutcome:
             say(f"running the submission (time limit {run.limits.timeout_s:g} s)")
             started = time.monotonic()
             container.start()
+            _verify_live(run, container, asked=kwargs)
             timed_out = _wait(container, run.limits.timeout_s, say)
             duration = time.monotonic() - started
             container.reload()

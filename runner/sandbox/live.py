@@ -1,0 +1,97 @@
+"""The limits the kernel really applies to a started container, read from its cgroup files.
+
+``verify.py`` compares what the engine recorded; this reads what the kernel enforces: the
+container's first process (``State.Pid``, seen from the runner's host) names its cgroups in
+``/proc/<pid>/cgroup``, and their files hold the memory, memory+swap, pids and CPU limits.
+Both cgroup v1 (one hierarchy per controller) and v2 (one unified tree) are read. Where the
+runner cannot see the process (a remote engine, a runner in its own PID namespace, or a
+container that already exited), nothing is read and None is returned: the read-back of
+``verify.py`` still holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PAGE = 4096  # the kernel rounds memory limits down to whole pages
+UNLIMITED = 1 << 62  # v1 prints 9223372036854771712 for "no limit"
+
+
+def _groups(pid: int, proc: Path) -> dict[str, str] | None:
+    """Controller -> cgroup path of ``pid`` ("" keys the v2 unified tree)."""
+    try:
+        text = (proc / str(pid) / "cgroup").read_text()
+    except OSError:
+        return None
+    groups = {}
+    for line in text.splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            groups[controller] = path
+    return groups
+
+
+def _number(path: Path) -> int | None:
+    try:
+        text = path.read_text().split()[0]
+    except (OSError, IndexError):
+        return None
+    return UNLIMITED if text == "max" else int(text)
+
+
+def _v1(groups: dict[str, str], root: Path) -> dict[str, int | None]:
+    memory = root / "memory" / groups.get("memory", "/").lstrip("/")
+    cpu = root / "cpu" / groups.get("cpu", "/").lstrip("/")
+    quota, period = _number(cpu / "cpu.cfs_quota_us"), _number(cpu / "cpu.cfs_period_us")
+    return {
+        "memory": _number(memory / "memory.limit_in_bytes"),
+        "memory+swap": _number(memory / "memory.memsw.limit_in_bytes"),
+        "pids": _number(root / "pids" / groups.get("pids", "/").lstrip("/") / "pids.max"),
+        "nano_cpus": quota * 10**9 // period if quota and period and quota > 0 else None,
+    }
+
+
+def _v2(path: str, root: Path) -> dict[str, int | None]:
+    group = root / path.lstrip("/")
+    memory, swap = _number(group / "memory.max"), _number(group / "memory.swap.max")
+    try:
+        quota, period = (group / "cpu.max").read_text().split()
+        cpus = int(quota) * 10**9 // int(period) if quota != "max" else None
+    except (OSError, ValueError):
+        cpus = None
+    return {
+        "memory": memory,
+        "memory+swap": memory + swap if memory is not None and swap is not None else None,
+        "pids": _number(group / "pids.max"),
+        "nano_cpus": cpus,
+    }
+
+
+def applied_limits(
+    pid: int, proc: Path = Path("/proc"), root: Path = CGROUP_ROOT
+) -> dict[str, int | None] | None:
+    """The limits on ``pid``'s cgroups, or None where the runner cannot see them."""
+    groups = _groups(pid, proc) if pid > 0 else None
+    if groups is None or set(groups.values()) == {"/"}:  # another cgroup namespace: blind
+        return None
+    if "memory" in groups:
+        return _v1(groups, root)
+    return _v2(groups.get("", "/"), root)
+
+
+def live_mismatches(asked: dict, applied: dict[str, int | None]) -> list[str]:
+    """What the kernel enforces that differs from ``asked`` (``container_kwargs``)."""
+    want = {
+        "memory": asked["mem_limit"],
+        "memory+swap": asked["memswap_limit"],
+        "pids": asked["pids_limit"],
+        "nano_cpus": asked["nano_cpus"],
+    }
+    problems = []
+    for name, value in want.items():
+        got = applied.get(name)
+        slack = PAGE if name.startswith("memory") else 0
+        if got is None or not value - slack <= got <= value:
+            problems.append(f"the kernel applies {name} {got}, asked {value}")
+    return problems
