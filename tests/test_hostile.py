@@ -68,8 +68,9 @@ def assert_clean(client, arena: Arena, outcome: RunOutcome) -> None:
     assert outcome.container_id is not None
     with pytest.raises(docker.errors.NotFound):
         client.containers.get(outcome.container_id)
-    mine = client.containers.list(all=True, filters={"label": RUN_LABEL})
-    assert [c.id for c in mine if c.id == outcome.container_id] == []
+    # The low-level list: containers.list() inspects each, racing other tests' removals.
+    mine = client.api.containers(all=True, filters={"label": RUN_LABEL})
+    assert [c["Id"] for c in mine if c["Id"] == outcome.container_id] == []
     expected = [outcome.predictions.name] if outcome.predictions else []
     assert sorted(p.name for p in arena.work_dir.iterdir()) == expected
     assert str(arena.work_dir) not in Path("/proc/mounts").read_text()

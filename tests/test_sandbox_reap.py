@@ -69,8 +69,9 @@ def test_kill_9_leftovers_are_reaped_by_the_next_run(docker_client, busybox_imag
     work.mkdir()
     _orphan(busybox_image, inputs, work)
     left = [
-        c for c in docker_client.containers.list(filters={"label": LABEL})
-        if str(work) in str(c.attrs["HostConfig"]["Binds"])
+        docker_client.containers.get(c["Id"])
+        for c in docker_client.api.containers(filters={"label": LABEL})
+        if str(work) in str(c.get("Mounts"))
     ]  # fmt: skip
     assert len(left) == 1 and left[0].status == "running"
     deadline = int(left[0].labels[DEADLINE_LABEL])

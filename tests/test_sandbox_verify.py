@@ -284,8 +284,8 @@ def test_a_container_that_differs_is_never_started(
     assert len(created) == 1
     assert not [r for r in engine.requests if r.startswith("POST") and r.endswith("/start")]
     assert [r for r in engine.requests if r.startswith("DELETE /")]  # removed, not started
-    mine = docker_client.containers.list(all=True, filters={"label": LABEL})
-    assert outcome.detail.split()[2] not in {c.short_id for c in mine}
+    mine = docker_client.api.containers(all=True, filters={"label": LABEL})
+    assert outcome.detail.split()[2] not in {c["Id"][:12] for c in mine}
     assert list(dirs["work_dir"].iterdir()) == []  # /output unmounted and removed
 
 

@@ -40,6 +40,13 @@ def _number(path: Path) -> int | None:
     return UNLIMITED if text == "max" else int(text)
 
 
+def _cpus(quota: int | None, period: int | None) -> int | None:
+    """CPU quota in nano-CPUs, like ``nano_cpus`` (-1 or "max" is no limit)."""
+    if quota is None or not period:
+        return None
+    return UNLIMITED if quota < 0 or quota == UNLIMITED else quota * 10**9 // period
+
+
 def _v1(groups: dict[str, str], root: Path) -> dict[str, int | None]:
     memory = root / "memory" / groups.get("memory", "/").lstrip("/")
     cpu = root / "cpu" / groups.get("cpu", "/").lstrip("/")
@@ -48,7 +55,7 @@ def _v1(groups: dict[str, str], root: Path) -> dict[str, int | None]:
         "memory": _number(memory / "memory.limit_in_bytes"),
         "memory+swap": _number(memory / "memory.memsw.limit_in_bytes"),
         "pids": _number(root / "pids" / groups.get("pids", "/").lstrip("/") / "pids.max"),
-        "nano_cpus": quota * 10**9 // period if quota and period and quota > 0 else None,
+        "nano_cpus": _cpus(quota, period),
     }
 
 
@@ -57,7 +64,7 @@ def _v2(path: str, root: Path) -> dict[str, int | None]:
     memory, swap = _number(group / "memory.max"), _number(group / "memory.swap.max")
     try:
         quota, period = (group / "cpu.max").read_text().split()
-        cpus = int(quota) * 10**9 // int(period) if quota != "max" else None
+        cpus = _cpus(UNLIMITED if quota == "max" else int(quota), int(period))
     except (OSError, ValueError):
         cpus = None
     return {
@@ -75,9 +82,9 @@ def applied_limits(
     groups = _groups(pid, proc) if pid > 0 else None
     if groups is None or set(groups.values()) == {"/"}:  # another cgroup namespace: blind
         return None
-    if "memory" in groups:
-        return _v1(groups, root)
-    return _v2(groups.get("", "/"), root)
+    limits = _v1(groups, root) if "memory" in groups else _v2(groups.get("", "/"), root)
+    # A file that cannot be read: the process (and its cgroup) may be gone already.
+    return None if None in limits.values() else limits
 
 
 def live_mismatches(asked: dict, applied: dict[str, int | None]) -> list[str]:
@@ -92,6 +99,6 @@ def live_mismatches(asked: dict, applied: dict[str, int | None]) -> list[str]:
     for name, value in want.items():
         got = applied.get(name)
         slack = PAGE if name.startswith("memory") else 0
-        if got is None or not value - slack <= got <= value:
+        if not value - slack <= (got or 0) <= value:
             problems.append(f"the kernel applies {name} {got}, asked {value}")
     return problems

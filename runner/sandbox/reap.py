@@ -36,15 +36,17 @@ def _deadline(text: str | None) -> int | None:
 def reap_containers(client, now: float) -> list[str]:
     """Remove the runner's containers whose deadline has passed; return their ids."""
     reaped = []
-    found = client.containers.list(all=True, filters={"label": [LABEL, DEADLINE_LABEL]})
+    # The low-level list: containers.list() inspects each one, and fails on any container
+    # removed meanwhile (other runs come and go all the time).
+    found = client.api.containers(all=True, filters={"label": [LABEL, DEADLINE_LABEL]})
     for container in found:
-        deadline = _deadline(container.labels.get(DEADLINE_LABEL))
+        deadline = _deadline((container.get("Labels") or {}).get(DEADLINE_LABEL))
         if deadline is None or deadline >= now:
             continue
         with contextlib.suppress(docker.errors.NotFound):  # another runner reaped it first
-            container.remove(force=True, v=True)
-            log.warning("removed orphaned sandbox container %s", container.short_id)
-            reaped.append(container.id)
+            client.api.remove_container(container["Id"], force=True, v=True)
+            log.warning("removed orphaned sandbox container %s", container["Id"][:12])
+            reaped.append(container["Id"])
     return reaped
 
 

@@ -214,6 +214,9 @@ def _verify_live(run: _Run, container, asked: dict) -> None:
     container.reload()
     applied = applied_limits(int(container.attrs["State"].get("Pid") or 0))
     problems = live_mismatches(asked, applied) if applied is not None else []
+    if problems:  # the pid may have exited and been reused: trust only a running container
+        container.reload()
+        problems = problems if container.status == "running" else []
     if problems and not run.unsafe:
         container.kill()
         raise SandboxError(
