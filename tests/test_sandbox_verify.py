@@ -227,13 +227,13 @@ class _Forward(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_HEAD = do_PUT = _forward
 
 
-def _run_through(stand_in: _StandIn, image: str, dirs: dict):
+def _run_through(stand_in: _StandIn, image: str, dirs: dict, script: str = "echo id"):
     thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
     thread.start()
     client = docker.DockerClient(base_url=f"tcp://127.0.0.1:{stand_in.server_address[1]}")
     try:
         return run_submission(
-            image, ["sh", "-c", "echo id >/output/predictions.csv"], **dirs, limits=LIMITS,
+            image, ["sh", "-c", f"{script} >/output/predictions.csv"], **dirs, limits=LIMITS,
             client=client,
         )  # fmt: skip
     finally:
@@ -320,7 +320,8 @@ def test_an_engine_that_lies_in_inspect_is_caught_by_the_cgroup_files(
 ):
     # The stand-in drops the limit at create and claims it in every inspect answer.
     engine = _StandIn(tamper_create=_drop_memory, tamper_inspect=_claim_memory)
-    outcome = _run_through(engine, busybox_image, dirs)
+    # Still running when its cgroup is read (a process already gone cannot be checked).
+    outcome = _run_through(engine, busybox_image, dirs, script="sleep 5; echo id")
     assert (outcome.status, outcome.message) == (
         "error",
         "the container engine did not apply every sandbox control; the run was stopped",
