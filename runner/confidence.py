@@ -92,7 +92,15 @@ def _delong(y_true: np.ndarray, y_pred: np.ndarray, level: float) -> tuple[float
     return value, value - _z(level) * se, value + _z(level) * se
 
 
-def _mean_loss(metric: Metric, y_true, y_pred, level: float, n_boot: int, rng):
+def _mean_loss(
+    metric: Metric,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    level: float,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> tuple[float, float, float]:
+    assert metric.per_row_loss is not None and metric.from_mean_loss is not None  # caller checks
     loss = metric.per_row_loss(y_true, y_pred)
     mean = float(np.mean(loss))
     n = len(loss)

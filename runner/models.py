@@ -60,7 +60,8 @@ class MetricSpec:
     precision: int = None  # type: ignore[assignment]  # display decimals; None: resolved
 
     def __post_init__(self) -> None:
-        higher, precision = self.higher_is_better, self.precision
+        higher: bool | None = self.higher_is_better
+        precision: int | None = self.precision
         if higher is None or precision is None:
             from runner import metrics
 

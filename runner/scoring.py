@@ -211,7 +211,7 @@ def _score(challenge: Challenge, metric: Metric, y_true, y_pred, split: str, see
 
 def _plain_score(value, low=None, high=None) -> Score:
     """A Score of built-in floats: numpy scalars are not JSON numbers for the record."""
-    return Score(*(None if v is None else float(v) for v in (value, low, high)))
+    return Score(float(value), *(None if v is None else float(v) for v in (low, high)))
 
 
 def _ladder(challenge, truth, predictions, public: np.ndarray | None) -> LadderStats | None:
@@ -221,6 +221,7 @@ def _ladder(challenge, truth, predictions, public: np.ndarray | None) -> LadderS
     metric = get_metric(spec.name)
     y_true, y_pred = metric_inputs(challenge, spec, truth, predictions)
     rows = _rows(public)
+    assert metric.per_row_loss is not None  # checked above
     loss = metric.per_row_loss(y_true[rows], y_pred[rows])
     sd = float(np.std(loss, ddof=1)) if len(loss) > 1 else 0.0
     return LadderStats(loss_mean=float(np.mean(loss)), loss_sd=sd, n=len(loss))
@@ -254,6 +255,8 @@ def load_scorer(path: Path) -> Callable:
         spec = importlib.util.spec_from_file_location(
             f"challenge_scoring_{abs(hash(str(path)))}", path
         )
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path} as a Python module")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         score = module.score

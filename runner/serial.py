@@ -72,11 +72,11 @@ class JsonData:
     """Mixin for frozen dataclasses passed between steps (and jobs)."""
 
     def to_json(self) -> dict[str, Any]:
-        return to_json(self)  # type: ignore[no-any-return]
+        return to_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
-        return _dataclass_from_json(cls, data)  # type: ignore[no-any-return]
+        return _dataclass_from_json(cls, data)
 
     def write(self, path: Path) -> Path:
         """Write as ``path`` (pretty JSON, one trailing newline); return ``path``."""

@@ -170,8 +170,8 @@ def _check_depth(text: str) -> None:
                 mark = event.start_mark
                 raise YamlError(
                     f"nested more than {MAX_DEPTH} levels deep; flatten the structure",
-                    mark.line + 1,
-                    mark.column + 1,
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
                 )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1

@@ -32,6 +32,7 @@ def metrics(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
+        assert isinstance(row["range"], tuple | list)
         direction = "higher is better" if row["higher_is_better"] else "lower is better"
         low, high = row["range"]
         click.echo(

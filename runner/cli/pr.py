@@ -327,7 +327,7 @@ def report(
         root.absolute(),
         records,
         pending=pending,
-        client=_client(plan.event) if github else None,
+        client=_client(plan.event) if github and plan.event else None,
         bot_login=bot_login,
         recorded=recorded,
     )

@@ -303,7 +303,7 @@ def _make_dirs(target: Path, path: Path) -> None:
             full.chmod(0o700 if _private(folder.as_posix()) else 0o755)
 
 
-def _human(size: int) -> str:
+def _human(size: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":
             return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"

@@ -272,7 +272,7 @@ def _cached(sha256: str | None, options: _Options, fill) -> HiddenData:
     entry = root / sha256 if sha256 else None
     if entry is not None and _complete(entry):
         options.say("using cached hidden data")
-        return _entry(entry, sha256)
+        return _entry(entry, entry.name)
     work = Path(tempfile.mkdtemp(prefix=f".partial-{os.getpid()}-", dir=root))
     try:
         tar = fill(work)
@@ -284,7 +284,7 @@ def _cached(sha256: str | None, options: _Options, fill) -> HiddenData:
         _install(work / "tree", entry)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return _entry(entry, sha256)
+    return _entry(entry, entry.name)  # the cache entry is named for the sha256
 
 
 def _install(tree: Path, entry: Path) -> None:

@@ -236,7 +236,7 @@ def _table_row(sub: SubmissionLine) -> dict:
         "entrant": safe_text(sub.team or sub.participant, 100),
         "status": Safe(f"{icon} {words}"),
         "score": _score_cell(m)
-        if scored
+        if scored and m is not None
         else Safe("not released (Ladder)" if sub.withheld else "—"),
         "rank": Safe(f"{st.rank} of {st.entrants}") if scored and st and st.rank else Safe("—"),
         "best": _best_cell(st, m),
@@ -284,7 +284,7 @@ def _sub(sub: SubmissionLine, data: CommentData, desc_max: int, problems_max: in
         "entrant": safe_text(sub.team or sub.participant, 100),
         "team": bool(sub.team),
         "message": safe_text(sub.message, 1000) if sub.message else None,
-        "headline": _headline(_primary(sub), data.ci_level) if scored and _primary(sub) else None,
+        "headline": _headline(m, data.ci_level) if scored and (m := _primary(sub)) else None,
         "rank": Safe(str(sub.standing.rank))
         if scored and sub.standing and sub.standing.rank
         else None,

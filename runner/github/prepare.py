@@ -133,10 +133,10 @@ def check_manifest(
     base = Item(
         sub.challenge, rel, "ready", sub.participant, sub.team, sub.name, sub.kind, sub.description
     )
-    problems: list[str] = []
+    wrong: list[str] = []
     if author is not None:
         folder = rel.split("/")[2]
-        problems = identity_problems(
+        wrong = identity_problems(
             participant=sub.participant,
             team=sub.team,
             folder=folder,
@@ -145,8 +145,8 @@ def check_manifest(
             known_ids=known_ids,
             base_ref=base_ref,
         )
-    if problems:
-        found = tuple(file_problem(rel, p) for p in problems)
+    if wrong:
+        found = tuple(file_problem(rel, p) for p in wrong)
         return replace(base, status="invalid", problems=found)
     return base
 

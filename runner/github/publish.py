@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from runner.github.client import GitHubClient
 from runner.github.prepare import Plan
 from runner.github.record import read_outcome
 from runner.github.report import Report, build_reports
@@ -75,12 +76,14 @@ def publish_reports(
         worst = min(
             reports, key=lambda r: STATUS_ORDER.index(r.status) if r.status in STATUS_ORDER else 0
         )
+        assert plan.event is not None  # see _post
         set_status_label(client, plan.event.number, worst.status)
     return lines
 
 
-def _post(client, plan: Plan, report: Report, bot_login: str) -> str:
+def _post(client: GitHubClient, plan: Plan, report: Report, bot_login: str) -> str:
     event = plan.event
+    assert event is not None  # posting happens only for a plan made from a pull request
     outcome = post_sticky(
         client, event.number, report.challenge, event.head_sha, report.body, bot_login
     )

@@ -245,8 +245,8 @@ def _report(pairs: list, challenge: Challenge | None, run: _Run) -> Report:
     lines = tuple(_line(item, result, challenge, seen, run) for item, result in pairs)
     first_item = pairs[0][0]
     phase = next((r.phase for _, r in pairs if r is not None and r.phase), None)
-    if phase is None and challenge is not None and challenge.phase_at(run.now):
-        phase = challenge.phase_at(run.now).id
+    if phase is None and challenge is not None and (now := challenge.phase_at(run.now)):
+        phase = now.id
     items = [i for i, _ in pairs]
     waiting = [i for i, r in pairs if r is None and i.status == "ready" and run.pending]
     data = CommentData(

@@ -39,14 +39,8 @@ def shown_output(output: str) -> str:
 def log_lines(run: SmokeRun) -> list[str]:
     """Lines for the workflow log: the outcome, then the output between stop-commands."""
     ok = run.status == "ok"
-    head = f"{run.key}: smoke run produced predictions" if ok else None
-    lines = (
-        [head]
-        if ok
-        else [
-            f"::error title=smoke run::{workflow_data(f'{run.key}: {run.status}: {run.message}')}"
-        ]
-    )
+    failed = f"::error title=smoke run::{workflow_data(f'{run.key}: {run.status}: {run.message}')}"
+    lines = [f"{run.key}: smoke run produced predictions" if ok else failed]
     if run.output is None:
         return lines
     shown = shown_output(run.output)

@@ -261,8 +261,9 @@ def load_repo(root: Path) -> Repo:
     manifests = find_manifests(root)
     for path in manifests:
         # Manifests of a challenge that failed to load skip the checks that need it.
-        folder = path.relative_to(root).parts[1] if len(path.relative_to(root).parts) > 2 else ""
-        against = None if folder in broken else challenges
+        parts = path.relative_to(root).parts
+        of = parts[1] if len(parts) > 2 else ""  # the challenge folder it submits to
+        against = None if of in broken else challenges
         submission, found = check_submission(path, root, against, teams)
         problems += found
         if submission is not None and submission.challenge in challenges:

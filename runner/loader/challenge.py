@@ -120,7 +120,7 @@ def _predictions(data: dict[str, Any]) -> models.PredictionsSpec:
     columns = []
     for name, spec in data.get("columns", {}).items():
         if isinstance(spec, str):
-            columns.append(models.PredictionColumn(name, spec))
+            columns.append(models.PredictionColumn(name, spec))  # type: ignore[arg-type]  # schema
         else:
             classes = tuple(str(c) for c in spec.get("classes", ()))
             columns.append(models.PredictionColumn(name, spec["kind"], classes))
@@ -154,7 +154,7 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
             out.add((*where, "range"), "range must be [low, high] with low < high")
         specs.append(spec)
         if "program" in data:
-            _check_custom(spec, data, out, where)
+            _check_custom(item, data, out, where)
             continue
         if "column" in item and item["column"] is None:
             _check_multiclass(spec, columns, known, out, where)
@@ -162,7 +162,7 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
         else:
             column = _metric_column(spec, columns, out, where)
         if spec.custom:
-            _check_custom(spec, data, out, where)
+            _check_custom(item, data, out, where)
         elif spec.name not in known:
             out.add(
                 (*where, "name"),
@@ -225,10 +225,12 @@ def _metric_column(spec, columns, out, where) -> models.PredictionColumn | None:
     return columns[spec.column]
 
 
-def _check_custom(spec: models.MetricSpec, data: dict[str, Any], out: Collector, where) -> None:
+def _check_custom(
+    item: dict[str, Any], data: dict[str, Any], out: Collector, where: tuple[str | int, ...]
+) -> None:
     if "scoring" not in data and "program" not in data:
         out.add((*where, "custom"), "a custom metric needs scoring: scoring.py in the challenge")
-    if spec.higher_is_better is None:
+    if item.get("higher_is_better") is None:  # declared in the file; the spec resolves it
         out.add(where, "a custom metric must declare higher_is_better: true or false")
 
 
@@ -236,7 +238,7 @@ def _phases(items: list[dict[str, Any]], out: Collector) -> tuple[models.Phase, 
     phases: list[models.Phase] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
-        times = {}
+        times: dict[str, datetime | None] = {}
         for key in ("start", "end", "reveal"):
             if key in item:
                 times[key] = parse_time(item[key])
@@ -246,15 +248,16 @@ def _phases(items: list[dict[str, Any]], out: Collector) -> tuple[models.Phase, 
                         f"{item[key]!r} is not a date-time with a zone; "
                         "write it like 2026-12-01T00:00:00Z",
                     )
-        if None in times.values():
+        start, end = times.get("start"), times.get("end", models.OPEN_END)
+        if None in times.values() or start is None or end is None:
             continue
         if item["id"] in seen:
             out.add(("phases", i, "id"), f"phase id {item['id']!r} is used twice")
         seen.add(item["id"])
         phase = models.Phase(
             id=item["id"],
-            start=times["start"],
-            end=times.get("end", models.OPEN_END),
+            start=start,
+            end=end,
             leaderboard=item.get("leaderboard", "public"),
             limits=models.Limits(**item.get("limits", {})),
             selection=item.get("selection"),
@@ -339,13 +342,13 @@ def _semantic_checks_of_valid_parts(folder: Path, doc: Document, out: Collector)
     """Each part's semantic checks, skipping a part the schema already refused."""
     data = doc.data if isinstance(doc.data, dict) else {}
     scratch = Collector(out.display_path, doc)
+
+    def check_id() -> None:
+        if data["id"] != folder.name:
+            scratch.add(("id",), f"id {data['id']!r} must equal the folder name {folder.name!r}")
+
     parts = [
-        lambda: (
-            data["id"] != folder.name
-            and scratch.add(
-                ("id",), f"id {data['id']!r} must equal the folder name {folder.name!r}"
-            )
-        ),
+        check_id,
         lambda: _phases(data["phases"], scratch),
         lambda: _hidden(folder, data["data"]["hidden"], scratch),
         lambda: _metrics(data, _predictions(data["predictions"]), scratch),

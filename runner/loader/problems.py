@@ -83,6 +83,7 @@ class Collector:
 
     def check_schema(self, validator: Any) -> bool:
         """Validate the document; add a problem per schema error. True when valid."""
+        assert self.doc is not None  # a schema check follows a parsed document
         errors = sorted(validator.iter_errors(self.doc.data), key=lambda e: list(e.absolute_path))
         for error in errors:
             self._schema_error(error)

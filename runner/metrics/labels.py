@@ -53,12 +53,12 @@ def _binary_counts(y_true: np.ndarray, y_pred: np.ndarray, metric: str) -> tuple
 
 def f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     tp, fp, fn = _binary_counts(y_true, y_pred, "f1")
-    return float(safe_divide(2 * tp, 2 * tp + fp + fn))
+    return float(safe_divide(np.asarray(2 * tp), np.asarray(2 * tp + fp + fn)))
 
 
 def precision(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     tp, fp, _ = _binary_counts(y_true, y_pred, "precision")
-    return float(safe_divide(tp, tp + fp))
+    return float(safe_divide(np.asarray(tp), np.asarray(tp + fp)))
 
 
 def recall(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -30,16 +30,16 @@ def match_ids(path: Path, ids: pa.Array, truth: pa.Array | IdIndex | None) -> np
         _check_duplicates(path, ids, np.flatnonzero(counts[codes] > 1), int(np.sum(counts > 1)))
         return None
     index = truth if isinstance(truth, IdIndex) else None
-    truth = truth.ids if isinstance(truth, IdIndex) else truth
-    if _in_order(ids, truth):
+    truth_ids: pa.Array = truth.ids if isinstance(truth, IdIndex) else truth
+    if _in_order(ids, truth_ids):
         return None  # the usual case: rows in the order of the test inputs
     if index is not None:
         located = index.locate(ids)
         if located is not None:
-            order = np.empty(len(truth), dtype=np.int64)
+            order = np.empty(len(truth_ids), dtype=np.int64)
             order[located] = np.arange(len(ids))
             return order
-    return _exact(path, ids, truth)
+    return _exact(path, ids, truth_ids)
 
 
 def _in_order(ids: pa.Array, truth: pa.Array) -> bool:

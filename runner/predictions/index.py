@@ -66,6 +66,9 @@ class IdIndex:
     lengths: np.ndarray
     table: np.ndarray  # int32: truth row + 1, 0 where empty; a power of two long
 
+    def __len__(self) -> int:
+        return len(self.ids)
+
     @classmethod
     def build(cls, ids: pa.Array) -> IdIndex | None:
         """The index of distinct ``ids``, or None when some id is not short ASCII text."""

@@ -79,7 +79,7 @@ def evalai(codename):
     package = writable_copy(os.path.join(INPUT, "evaluation_script"))
     sys.path.insert(0, os.path.dirname(package))
     os.chdir(package)
-    import evaluation_script  # the challenge's own package, unmodified
+    import evaluation_script  # type: ignore[import-not-found]  # the challenge's own package
 
     annotations = only_file(os.path.join(INPUT, "ref"), "reference")
     submission = only_file(os.path.join(INPUT, "res"), "submission")

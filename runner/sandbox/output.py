@@ -98,7 +98,8 @@ def _open_predictions(path: Path) -> tuple[int | None, str | None]:
             return None, f"{name} is a symbolic link; write a regular file"
         if err.errno == errno.EACCES:
             return None, f"{name} is not readable; make it readable (mode 0644)"
-        return None, f"{name} cannot be read ({errno.errorcode.get(err.errno, err.errno)})"
+        code = err.errno or 0
+        return None, f"{name} cannot be read ({errno.errorcode.get(code, code)})"
 
 
 def collect_predictions(

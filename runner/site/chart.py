@@ -99,19 +99,19 @@ def score_chart(
     """
     if not points:
         return Markup('<p class="cr-empty">No scored submissions yet.</p>')
-    points = [p if isinstance(p, Point) else Point(*p) for p in points]
-    stamps = [p.when.timestamp() for p in points]
+    dots = [p if isinstance(p, Point) else Point(p[0], p[1]) for p in points]
+    stamps = [p.when.timestamp() for p in dots]
     x0, x1 = min(stamps), max(stamps)
     if x1 - x0 < 3600:
         x0, x1 = x0 - 43200, x1 + 43200
     pad = (x1 - x0) * 0.02  # keep the first and last dots inside the frame
     x0, x1 = x0 - pad, x1 + pad
-    steps = best_per_day([(p.when, p.value) for p in points], higher_is_better)
-    ylow, yhigh = _domain([p.value for p in points] + list(baselines))
+    steps = best_per_day([(p.when, p.value) for p in dots], higher_is_better)
+    ylow, yhigh = _domain([p.value for p in dots] + list(baselines))
     left = _left_margin(ylow, yhigh, precision)
     xs = _Scale(x0, x1, left, WIDTH - RIGHT)
     ys = _Scale(ylow, yhigh, HEIGHT - BOTTOM, TOP)
-    parts = [_frame(metric, higher_is_better, len(points), noun, left)]
+    parts = [_frame(metric, higher_is_better, len(dots), noun, left)]
     parts += _y_axis(ys, ylow, yhigh, precision, left) + _x_axis(xs, x0, x1)
     parts += [
         f'<line class="cr-baseline-line" x1="{left}" x2="{WIDTH - RIGHT}"'
@@ -120,7 +120,7 @@ def score_chart(
         for b in baselines
     ]
     parts.append(_steps(steps, xs, ys))
-    parts.append(_dots(points, xs, ys, precision))  # last: drawn above the line, and hovered
+    parts.append(_dots(dots, xs, ys, precision))  # last: drawn above the line, and hovered
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 -- numbers and escape()d text only
 

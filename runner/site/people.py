@@ -108,7 +108,7 @@ def _row(row: HistoryRow, url: str, kind: str) -> dict[str, object]:
 
 def _index(logins: list[str], teams: list[str], rows: list[HistoryRow]) -> GeneratedPage:
     url = people_url("index", "")
-    count = defaultdict(int)
+    count: defaultdict[tuple[str, str], int] = defaultdict(int)
     for row in rows:
         count[("participant", row.participant)] += 1
         if row.team:
