@@ -23,7 +23,7 @@ NUMPY_TYPES = {
 }
 
 
-def as_numpy(values: pa.Array | pa.ChunkedArray, fill=0) -> np.ndarray:
+def as_numpy(values: pa.Array | pa.ChunkedArray, fill: float = 0) -> np.ndarray:
     """A number or boolean arrow column as numpy (zero-copy when it can), nulls as ``fill``."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()

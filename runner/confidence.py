@@ -22,9 +22,11 @@ if too few remain, ``ValueError`` says so and the caller leaves the interval emp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from statistics import NormalDist
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from runner.metrics import Metric
 from runner.metrics.ranking import auc_from_placements, binary_inputs, placements
@@ -36,7 +38,13 @@ MIN_VALID = 10
 
 
 def interval(
-    metric: Metric, y_true, y_pred, *, level: float = 0.95, n_boot: int = 1000, seed: int = 0
+    metric: Metric,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """The ``level`` confidence interval ``(low, high)`` of ``metric`` on these rows."""
     _, low, high = estimate(metric, y_true, y_pred, level=level, n_boot=n_boot, seed=seed)
@@ -44,7 +52,13 @@ def interval(
 
 
 def estimate(
-    metric: Metric, y_true, y_pred, *, level: float = 0.95, n_boot: int = 1000, seed: int = 0
+    metric: Metric,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> tuple[float, float, float]:
     """``(value, low, high)``: the metric and its interval, sharing one pass over the data."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -114,14 +128,16 @@ def _mean_loss(
     return metric.from_mean_loss(mean), ends[0], ends[1]
 
 
-def _index_chunks(n: int, n_boot: int, rng):
+def _index_chunks(n: int, n_boot: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Bootstrap index matrices of at most ~2M entries each (bounded memory)."""
     per_chunk = max(1, 2_000_000 // n)
     for start in range(0, n_boot, per_chunk):
         yield rng.integers(0, n, size=(min(per_chunk, n_boot - start), n))
 
 
-def _resampled_values(metric: Metric, y_true, y_pred, n_boot: int, rng) -> np.ndarray:
+def _resampled_values(
+    metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
     values = []
     for idx in _index_chunks(len(y_true), n_boot, rng):
         for rows in idx:
@@ -132,7 +148,14 @@ def _resampled_values(metric: Metric, y_true, y_pred, n_boot: int, rng) -> np.nd
     return _enough(values, "bootstrap resamples")
 
 
-def _buckets(metric: Metric, y_true, y_pred, value: float, level: float, rng):
+def _buckets(
+    metric: Metric,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    value: float,
+    level: float,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
     values = []
     for rows in np.array_split(rng.permutation(len(y_true)), BUCKETS):
         try:

@@ -259,7 +259,9 @@ def _unsafe_kind(member: tarfile.TarInfo) -> str | None:
     return next((kind for matched, kind in kinds if matched), f"entry of tar type {member.type!r}")
 
 
-def _check_caps(member: tarfile.TarInfo, counted: int, total: int, max_files: int, max_bytes: int):
+def _check_caps(
+    member: tarfile.TarInfo, counted: int, total: int, max_files: int, max_bytes: int
+) -> None:
     if counted > max_files:
         raise DataError(
             f"archive member {member.name!r} is past the limit of {max_files} files; "

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from runner import __version__
 from runner.errors import DataError
@@ -88,7 +89,7 @@ def _check_length(header: str | None, max_bytes: int, shown: str) -> None:
         )
 
 
-def _save(response, target: Path, max_bytes: int, deadline: float, shown: str) -> str:
+def _save(response: Any, target: Path, max_bytes: int, deadline: float, shown: str) -> str:
     digest, size = hashlib.sha256(), 0
     with target.open("wb") as sink:
         # read1 returns what has arrived, so the deadline is checked even while a slow
@@ -104,7 +105,9 @@ def _save(response, target: Path, max_bytes: int, deadline: float, shown: str) -
     return digest.hexdigest()
 
 
-def _http_message(shown: str, code: int, reason: str, token: str | None, token_env: str | None):
+def _http_message(
+    shown: str, code: int, reason: str, token: str | None, token_env: str | None
+) -> str:
     if code in (401, 403):
         if token:
             fix = f"the token in {token_env} was refused: check that it is valid and can read it"

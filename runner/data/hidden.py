@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -262,7 +262,7 @@ def _mismatch(expected: str, actual: str, what: str) -> str:
     )
 
 
-def _cached(sha256: str | None, options: _Options, fill) -> HiddenData:
+def _cached(sha256: str | None, options: _Options, fill: Callable[[Path], Path]) -> HiddenData:
     """Return the cache entry for ``sha256``, building it with ``fill(work) -> tar`` if absent.
 
     ``sha256`` is None only for a URL without a declared hash: the download then fails

@@ -9,9 +9,10 @@ never created twice by a retry.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import github
 import requests
@@ -82,7 +83,7 @@ class GitHubClient:
         self.repo_name = repo
         self.repo = self.gh.get_repo(repo)
 
-    def _call(self, what: str, fn, *args, **kwargs):
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except GithubException as err:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runner.errors import GitHubError
 
@@ -105,7 +106,7 @@ def _load_payload(path: str) -> dict:
     return payload
 
 
-def _field(obj: dict, key: str, kind: type):
+def _field(obj: dict, key: str, kind: type) -> Any:
     value = obj.get(key)
     # bool is an int subclass: a payload with "id": true is malformed, not user 1.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker.errors
 
@@ -77,7 +78,7 @@ def resolve_image(
     submission: Submission,
     limits: ContainerSpec,
     *,
-    client=None,
+    client: Any = None,
     progress: Progress | None = None,
 ) -> ImageRef:
     """Make the submission's image available locally and check it may run.
@@ -95,7 +96,9 @@ def resolve_image(
     raise ConfigError("the submission has neither image: nor build:", path=str(submission.path))
 
 
-def _check(client, image, ref: str, digest: str | None, limits: ContainerSpec) -> ImageRef:
+def _check(
+    client: Any, image: Any, ref: str, digest: str | None, limits: ContainerSpec
+) -> ImageRef:
     """Refuse images that declare VOLUMEs or exceed ``limits.image_max_size``."""
     volumes = sorted((image.attrs.get("Config") or {}).get("Volumes") or {})
     if volumes:
@@ -112,7 +115,7 @@ def _check(client, image, ref: str, digest: str | None, limits: ContainerSpec) -
     return ImageRef(ref=ref, id=image.id, digest=digest, size=size)
 
 
-def _pinned(client, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
+def _pinned(client: Any, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
     ref = submission.image or ""
     if PINNED.match(ref) is None:
         raise ImageRejected(
@@ -131,7 +134,7 @@ def _pinned(client, submission: Submission, limits: ContainerSpec, say: Progress
     return _check(client, image, ref, ref.rsplit("@", 1)[1], limits)
 
 
-def _pull(client, ref: str, say: Progress):
+def _pull(client: Any, ref: str, say: Progress) -> Any:
     say(f"pulling {ref}")
     try:
         for event in client.api.pull(ref, stream=True, decode=True):
@@ -176,7 +179,7 @@ def _tag(submission: Submission) -> str:
 class _BuildLog:
     """Consumes the daemon's build stream (in a thread) into a bounded tail."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: Any) -> None:
         self.stream = stream
         self.lines: collections.deque[str] = collections.deque()
         self.size = 0
@@ -205,7 +208,7 @@ class _BuildLog:
         return "".join(self.lines)
 
 
-def _cancel(stream) -> None:
+def _cancel(stream: Any) -> None:
     """Disconnect from the daemon, which then cancels the build and removes its containers.
 
     docker-py offers no handle to cancel a build: reach the response the stream reads from.
@@ -221,7 +224,7 @@ def _cores(limits: ContainerSpec) -> str:
     return "0" if count == 1 else f"0-{count - 1}"
 
 
-def _run_build(client, submission: Submission, limits: ContainerSpec, tag: str) -> _BuildLog:
+def _run_build(client: Any, submission: Submission, limits: ContainerSpec, tag: str) -> _BuildLog:
     spec = submission.build
     assert spec is not None
     memory = parse_size(limits.memory)
@@ -249,7 +252,7 @@ def _run_build(client, submission: Submission, limits: ContainerSpec, tag: str) 
     return build
 
 
-def _built(client, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
+def _built(client: Any, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
     spec = submission.build
     assert spec is not None
     _build_context(spec, limits)
@@ -282,7 +285,7 @@ def _built(client, submission: Submission, limits: ContainerSpec, say: Progress)
         raise
 
 
-def save_image(image: ImageRef, target: Path, *, client=None) -> None:
+def save_image(image: ImageRef, target: Path, *, client: Any = None) -> None:
     """Write ``image`` as a ``docker save`` tar, so a job without the build can run it.
 
     In CI the build (participant code running as root in RUN steps) happens in a job that
@@ -299,7 +302,7 @@ def save_image(image: ImageRef, target: Path, *, client=None) -> None:
         ) from err
 
 
-def load_image(archive: Path, limits: ContainerSpec, *, client=None) -> ImageRef:
+def load_image(archive: Path, limits: ContainerSpec, *, client: Any = None) -> ImageRef:
     """Load a ``save_image`` tar and check it as ``resolve_image`` checks a build."""
     client = get_client(client)
     if archive.stat().st_size > parse_size(limits.image_max_size) * 2:

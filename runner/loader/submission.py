@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,12 @@ def _check_identity(data: dict[str, Any], teams: dict[str, models.Team], out: Co
         )
 
 
-def _check_against_challenge(data, kinds, challenges, out: Collector) -> None:
+def _check_against_challenge(
+    data: dict[str, Any],
+    kinds: list[str],
+    challenges: Mapping[str, models.Challenge],
+    out: Collector,
+) -> None:
     challenge = challenges.get(data["challenge"])
     if challenge is None:
         known = ", ".join(sorted(challenges)) or "none"
@@ -143,7 +149,7 @@ def _check_against_challenge(data, kinds, challenges, out: Collector) -> None:
         out.add(("baseline",), "only the challenge's maintainers may mark a submission as baseline")
 
 
-def _path_field(folder: Path, data, where: tuple, want: str, out: Collector) -> Path | None:
+def _path_field(folder: Path, data: Any, where: tuple, want: str, out: Collector) -> Path | None:
     value: Any = data
     for key in where:
         if not isinstance(value, dict) or key not in value:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 Kind = Literal["label", "probability", "number"]
 ArrayFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+ScoreFn = Callable[[np.ndarray, np.ndarray], float]
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Metric:
     # Takes one probability column per class (challenge.yaml: column: null).
     multiclass: bool = False
 
-    def __call__(self, y_true, y_pred) -> float:
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike) -> float:
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
         check_lengths(y_true, y_pred)
         return float(self.fn(y_true, y_pred))
@@ -52,7 +54,7 @@ def mean_loss_metric(
     loss: ArrayFn,
     *,
     from_mean_loss: Callable[[float], float] = float,
-    **meta,
+    **meta: Any,
 ) -> Metric:
     """A metric that is a monotone function of the mean of per-row losses."""
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from runner.metrics.base import (
     Metric,
+    ScoreFn,
     confusion,
     encode_labels,
     mean_loss_metric,
@@ -109,7 +110,7 @@ def cohen_kappa(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(1 - (n - observed_agree) / (n - expected_agree))
 
 
-def _label_metric(name: str, fn, low: float = 0.0, description: str = "") -> Metric:
+def _label_metric(name: str, fn: ScoreFn, low: float = 0.0, description: str = "") -> Metric:
     return Metric(name, fn, True, (low, 1.0), "label", 4, description=description)
 
 

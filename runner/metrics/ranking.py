@@ -9,6 +9,8 @@ calls, no Python loop, and the same components give DeLong's variance in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from runner.metrics.base import Metric, finite_numbers, positive_mask, require_both_classes
@@ -30,7 +32,7 @@ def placements(positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
     return pos_in_neg, 2 * len(pos) - neg_in_pos
 
 
-def _one_sort_placements(positive: np.ndarray, scores: np.ndarray):
+def _one_sort_placements(positive: np.ndarray, scores: np.ndarray) -> tuple[Any, Any]:
     """``placements`` for non-negative float64 scores (probabilities) with a single sort.
 
     The bits of a non-negative double sort like its value and leave the top bit free, so
@@ -71,7 +73,7 @@ def _auc_counts(positive: np.ndarray, scores: np.ndarray) -> float:
     return auc_from_placements(pos_in_neg, len(neg_in_pos))
 
 
-def binary_inputs(y_true: np.ndarray, y_pred: np.ndarray, metric: str):
+def binary_inputs(y_true: np.ndarray, y_pred: np.ndarray, metric: str) -> tuple[Any, Any]:
     positive = positive_mask(y_true)
     require_both_classes(positive, metric)
     return positive, finite_numbers(y_pred, "y_pred")

@@ -7,9 +7,11 @@ but finite percentage; it is a fraction, not multiplied by 100.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from runner.metrics.base import Metric, finite_numbers, mean_loss_metric
+from runner.metrics.base import ArrayFn, Metric, finite_numbers, mean_loss_metric
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -43,7 +45,7 @@ def median_absolute_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.median(absolute_error(y_true, y_pred)))
 
 
-def _lower(name: str, loss, description: str, **extra) -> Metric:
+def _lower(name: str, loss: ArrayFn, description: str, **extra: Any) -> Metric:
     return mean_loss_metric(
         name,
         loss,

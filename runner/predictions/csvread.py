@@ -13,6 +13,7 @@ from __future__ import annotations
 import mmap
 import re
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 import pyarrow as pa
@@ -55,7 +56,7 @@ def _reader(data: mmap.mmap) -> pa.BufferReader:
     return pa.BufferReader(pa.py_buffer(data))
 
 
-def diagnose(path: Path, data: mmap.mmap, spec: PredictionsSpec, err: Exception):
+def diagnose(path: Path, data: mmap.mmap, spec: PredictionsSpec, err: Exception) -> NoReturn:
     """Turn a pyarrow failure into a message naming the first bad lines (slow path only)."""
     detail = str(err)
     bad_utf8 = first_invalid_utf8(data)
@@ -166,7 +167,7 @@ def _invalid_rows(data: mmap.mmap) -> tuple[list, int]:
     kept: list = []
     total = 0
 
-    def keep(row) -> str:
+    def keep(row: Any) -> str:
         nonlocal total
         total += 1
         if len(kept) < SHOWN:

@@ -18,6 +18,7 @@ every call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -126,7 +127,7 @@ class IdIndex:
             todo = todo[found < 0]
         return rows
 
-    def _compare(self, slot: np.ndarray, words: np.ndarray, lengths: np.ndarray):
+    def _compare(self, slot: np.ndarray, words: np.ndarray, lengths: np.ndarray) -> Any:
         """The truth row in each slot if it holds the same id, -1 if another; None when a
         slot is empty (the id is not in the truth)."""
         found = self.table[slot].astype(np.int64) - 1

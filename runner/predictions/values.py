@@ -9,10 +9,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from runner.arrow import as_numpy, text_array, text_scalar
+from runner.models import PredictionColumn
 from runner.predictions.text import SHOWN, fail, more, names, rows
 
 
-def check_values(path: Path, column, values: pa.ChunkedArray, ids: pa.Array):
+def check_values(
+    path: Path, column: PredictionColumn, values: pa.ChunkedArray, ids: pa.Array
+) -> pa.Array:
     """The column's values once checked: a text array for labels, else float64 numbers."""
     if column.kind == "label":
         return _labels(path, column, values.combine_chunks(), ids)
@@ -40,7 +43,7 @@ def check_values(path: Path, column, values: pa.ChunkedArray, ids: pa.Array):
     return numbers
 
 
-def _labels(path: Path, column, labels: pa.Array, ids: pa.Array) -> pa.Array:
+def _labels(path: Path, column: PredictionColumn, labels: pa.Array, ids: pa.Array) -> pa.Array:
     bad = pc.equal(labels, text_scalar(""))
     if column.classes:
         bad = pc.or_(bad, pc.invert(pc.is_in(labels, value_set=text_array(column.classes))))

@@ -68,7 +68,9 @@ def _is_integer(value: Any) -> bool:
     return type(value) is int or (type(value) is float and value.is_integer())
 
 
-def _string(pattern: re.Pattern | None, *, nullable: bool = False, max_len: int | None = None):
+def _string(
+    pattern: re.Pattern | None, *, nullable: bool = False, max_len: int | None = None
+) -> Callable[[Any, str], None]:
     def check(value: Any, where: str) -> None:
         if value is None and nullable:
             return

@@ -26,13 +26,13 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(schema_text(name))
 
 
-def _strict_integer(checker, instance) -> bool:
+def _strict_integer(checker: object, instance: object) -> bool:
     """Draft 7 counts 2.0 as an integer; a count or a precision of 2.0 is a mistake."""
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
 @cache
-def validator(name: str):
+def validator(name: str) -> Any:
     """A compiled Draft-07 validator for the schema (cached: compiling is the slow part).
 
     Stricter than the draft in one way: "integer" means a whole number written without a

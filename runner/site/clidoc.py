@@ -23,7 +23,9 @@ command.
 """
 
 
-def _help(command: click.Command, path: list[str], parent: click.Context | None):
+def _help(
+    command: click.Command, path: list[str], parent: click.Context | None
+) -> tuple[str, click.Context]:
     settings = {**command.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
     ctx = click.Context(command, info_name=path[-1], parent=parent, **settings)
     return command.get_help(ctx), ctx
