@@ -108,7 +108,9 @@ def history(
     return rows
 
 
-def of_entrant(rows: Iterable[HistoryRow], login: str | None = None, team: str | None = None):
+def of_entrant(
+    rows: Iterable[HistoryRow], login: str | None = None, team: str | None = None
+) -> list[HistoryRow]:
     """The rows of one participant (any team they submitted with) or of one team."""
     out = list(rows)
     if login is not None:

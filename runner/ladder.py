@@ -29,8 +29,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 from runner.models import Challenge, Result, Score
+
+if TYPE_CHECKING:
+    from runner.models import Phase
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,9 @@ def withhold(
     return stored, withheld
 
 
-def _entrant_records(challenge: Challenge, result: Result, existing, phase) -> list[Result]:
+def _entrant_records(
+    challenge: Challenge, result: Result, existing: Iterable[Result], phase: Phase
+) -> list[Result]:
     from runner.entrants import Entrants
     from runner.records import current_results
 

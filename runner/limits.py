@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from runner.entrants import Entrants
 from runner.models import Challenge, Phase, Result
@@ -57,7 +58,9 @@ def _when(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def _uses(challenge: Challenge, phase: Phase, results: Iterable[Result], entrants: Entrants):
+def _uses(
+    challenge: Challenge, phase: Phase, results: Iterable[Result], entrants: Entrants
+) -> list[Any]:
     mine = (r for r in results if r.challenge == challenge.id)
     return [
         _Use(entrants.of_result(r), r.created_at)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from runner.cli.common import echo_progress, results_option, root_option, unsafe_option
 
+if TYPE_CHECKING:
+    from runner.models import Challenge, Result
 
-def _env(key_env: str | None, challenge) -> dict[str, str]:
+
+def _env(key_env: str | None, challenge: Challenge) -> dict[str, str]:
     env = dict(os.environ)
     if key_env:
         if key_env not in env:
@@ -23,7 +27,7 @@ def _env(key_env: str | None, challenge) -> dict[str, str]:
     return env
 
 
-def summary_lines(result, challenge=None) -> list[str]:
+def summary_lines(result: Result, challenge: Challenge | None = None) -> list[str]:
     """A short human summary of a record: status, message, scores at the challenge's display
     precision (what the board and the site show; 4 decimals without a challenge)."""
     lines = [
@@ -41,7 +45,7 @@ def summary_lines(result, challenge=None) -> list[str]:
     return lines
 
 
-def _precisions(challenge) -> dict[str, int]:
+def _precisions(challenge: Challenge | None) -> dict[str, int]:
     if challenge is None:
         return {}
     return {spec.name: spec.precision for spec in challenge.metrics}
@@ -85,7 +89,15 @@ def _shown(path: Path, root: Path) -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Print the result record as JSON.")
 @unsafe_option
 def evaluate(
-    manifest, root, data_dir, key_env, results_dir, force, no_limits, as_json, unsafe
+    manifest: Path,
+    root: Path,
+    data_dir: Path | None,
+    key_env: str | None,
+    results_dir: Path | None,
+    force: bool,
+    no_limits: bool,
+    as_json: bool,
+    unsafe: bool,
 ) -> int:
     """Evaluate one submission MANIFEST and write its result record.
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from runner.cli.common import results_option, root_option
 from runner.errors import ConfigError
 from runner.models import Challenge, Phase
+
+if TYPE_CHECKING:
+    from runner.leaderboard import Board
 
 FORMATS = ("table", "json", "csv")
 
@@ -97,7 +101,7 @@ def leaderboard(
         _notes(board, phase, now)
 
 
-def _notes(board, phase: Phase, now: datetime) -> None:
+def _notes(board: Board, phase: Phase, now: datetime) -> None:
     if phase.leaderboard == "private" and board.split == "public" and now < phase.reveal_at:
         click.echo(
             f"(provisional: the public split; phase {phase.id} ranks on the private split, "

@@ -11,11 +11,17 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from runner.cli.common import results_option, root_option
 from runner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from runner.models import Challenge, Result, Submission
 
 
 def changed_paths(root: Path, ref: str) -> list[str]:
@@ -34,7 +40,7 @@ def changed_paths(root: Path, ref: str) -> list[str]:
     return [line for line in out.stdout.splitlines() if line]
 
 
-def is_current(submission, challenge, results) -> bool:
+def is_current(submission: Submission, challenge: Challenge, results: Iterable[Result]) -> bool:
     """Whether a non-error record has the cache key `run` would compute now.
 
     The same key as ``runner.evaluation.prepare``: challenge, hidden data, the submitted
@@ -57,7 +63,7 @@ def is_current(submission, challenge, results) -> bool:
     return False
 
 
-def touched(submission, root: Path, changed: list[str]) -> bool:
+def touched(submission: Submission, root: Path, changed: list[str]) -> bool:
     folder = str(submission.folder.relative_to(root)) + "/"
     prefix = f"challenges/{submission.challenge}/"
     return any(p.startswith(folder) or p.startswith(prefix) for p in changed)

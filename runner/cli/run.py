@@ -23,7 +23,15 @@ from runner.cli.common import echo_progress, results_option, root_option, unsafe
 @click.option("--no-site", is_flag=True, help="Evaluate only; do not build the site.")
 @click.option("--force", is_flag=True, help="Evaluate every submission again.")
 @unsafe_option
-def run(root, results_dir, output, only, no_site, force, unsafe) -> int:
+def run(
+    root: Path,
+    results_dir: Path | None,
+    output: Path | None,
+    only: tuple[str, ...],
+    no_site: bool,
+    force: bool,
+    unsafe: bool,
+) -> int:
     """Evaluate every submission that has no current result record, then build the site.
 
     A record is current when the challenge definition, the hidden data, the submission

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,7 +20,7 @@ COLUMNS = ("challenge", "participant", "submission", "created_at", "phase", "sta
            "counts")  # fmt: skip
 
 
-def _rows(root: Path, results_dir: Path, challenge_id: str | None, now: datetime):
+def _rows(root: Path, results_dir: Path, challenge_id: str | None, now: datetime) -> list[Any]:
     from runner.history import history
     from runner.leaderboard import marked_selected
     from runner.loader import load_repo
@@ -45,7 +46,7 @@ def _rows(root: Path, results_dir: Path, challenge_id: str | None, now: datetime
     return rows
 
 
-def _table(rows) -> str:
+def _table(rows: list[Any]) -> str:
     lines = [list(COLUMNS)]
     for r in rows:
         who = f"{r.participant} ({r.team})" if r.team else r.participant

@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.evaluation.steps import OK, Context, Ingested, Prepared, runner_version
 from runner.models import Challenge, LadderStats, Provenance, Result, Score, Status, Submission
+
+if TYPE_CHECKING:
+    from runner.models import Phase
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,9 @@ def score_file(
     return Scored("scored", "scored", "", outcome.scores, outcome.ladder)
 
 
-def score_by_program(challenge: Challenge, truth: Path, predictions: Path, phase) -> Scored:
+def score_by_program(
+    challenge: Challenge, truth: Path, predictions: Path, phase: Phase | None
+) -> Scored:
     """The verdict of the challenge's scoring program (``runner.program``) on a file.
 
     Its reference data sits beside the truth (hidden ``reference/``). One number per score:

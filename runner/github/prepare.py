@@ -20,12 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.errors import ConfigError
 from runner.github.event import PullRequestEvent
 from runner.github.identity import Author, identity_problems, teams_from_bytes
 from runner.loader.problems import Problem
 from runner.serial import JsonData
+
+if TYPE_CHECKING:
+    from runner.github.client import GitHubClient
+    from runner.loader import Repo
 
 PLAN_VERSION = 2  # 2: problems are Problem objects (path, line, column, json_path, message)
 # ready: to evaluate; invalid: not evaluated, its problems say why; over_limit: valid but
@@ -113,7 +118,7 @@ def file_problem(path: str, message: str) -> Problem:
 def check_manifest(
     manifest: Path,
     tree: Path,
-    repo,
+    repo: Repo,
     author: Author | None,
     known_ids: Mapping[str, int],
     teams: Mapping,
@@ -152,7 +157,7 @@ def check_manifest(
 
 
 def apply_limits(
-    items: tuple[Item, ...], repo, now: datetime, user_id: int | None = None
+    items: tuple[Item, ...], repo: Repo, now: datetime, user_id: int | None = None
 ) -> tuple[Item, ...]:
     """The items with those beyond their entrant's quota marked ``over_limit``.
 
@@ -215,7 +220,9 @@ def known_user_ids(results_dir: Path) -> dict[str, int]:
     return ids
 
 
-def prepare_github(event: PullRequestEvent, client, root: Path, out: Path, now: datetime) -> Plan:
+def prepare_github(
+    event: PullRequestEvent, client: GitHubClient, root: Path, out: Path, now: datetime
+) -> Plan:
     """Prepare from a pull request through the API (see the module docstring)."""
     from runner.github.fetch import fetch_folders, manifests_to_evaluate, touched_folders
     from runner.github.policy import PolicyViolation, enforce

@@ -48,7 +48,7 @@ def publish_reports(
     records: Path | None,
     *,
     pending: bool = False,
-    client=None,
+    client: GitHubClient | None = None,
     bot_login: str | None = None,
     recorded: Path | None = None,
 ) -> list[str]:

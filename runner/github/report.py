@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from runner.github.comment import (
     CommentData,
@@ -33,6 +34,10 @@ from runner.github.prepare import POLICY_ID, Item, Plan
 from runner.github.record import LANDED, OVER_LIMIT, Outcome
 from runner.loader.problems import Problem
 from runner.models import Challenge, Result
+
+if TYPE_CHECKING:
+    from runner.leaderboard import Board, Entry
+    from runner.models import Phase
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,15 @@ def metric_lines(
     return tuple(lines)
 
 
-def _board(challenge: Challenge, results: Iterable[Result], now: datetime, phase):
+def _board(challenge: Challenge, results: Iterable[Result], now: datetime, phase: Phase) -> Board:
     from runner.leaderboard import build_board
 
     return build_board(challenge, results, phase, split="public", now=now)
 
 
-def _standing(challenge: Challenge, result: Result, seen: list[Result], now: datetime):
+def _standing(
+    challenge: Challenge, result: Result, seen: list[Result], now: datetime
+) -> tuple[Standing | None, bool]:
     """(Standing, withheld) for a scored ``result`` with ``seen`` (the store and this PR's
     records) on the public board; withheld: the Ladder released no score of its own."""
     from runner.entrants import Entrants
@@ -154,7 +161,7 @@ def _standing(challenge: Challenge, result: Result, seen: list[Result], now: dat
     ), withheld
 
 
-def _value(entry, metric: str) -> float | None:
+def _value(entry: Entry | None, metric: str) -> float | None:
     score = entry.scores.get(metric) if entry is not None else None
     return score.value if score is not None else None
 
@@ -273,7 +280,9 @@ def _status(item: Item, result: Result | None, run: _Run) -> str:
     return item_status(item, result, run.pending, run.missing.get(item.key))
 
 
-def _line(item: Item, result: Result | None, challenge: Challenge | None, seen, run: _Run):
+def _line(
+    item: Item, result: Result | None, challenge: Challenge | None, seen: list[Result], run: _Run
+) -> SubmissionLine:
     status = _status(item, result, run)
     lost = run.missing.get(item.key)
     standing, withheld = (None, False)
