@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def check_scorer(challenge: Challenge) -> list[str]:
     return _extra_keys(challenge, outcome)
 
 
-def _extra_keys(challenge: Challenge, outcome) -> list[str]:
+def _extra_keys(challenge: Challenge, outcome: Any) -> list[str]:
     declared = {spec.name for spec in challenge.metrics if spec.custom}
     returned = {name for scores in outcome.scores.values() for name in scores}
     missing = sorted(declared - returned)
@@ -79,7 +80,7 @@ def _truth_value(column: PredictionColumn, i: int) -> str:
     return f"{i / 7:.3f}"
 
 
-def _prediction_value(column: PredictionColumn, i: int, rng) -> str:
+def _prediction_value(column: PredictionColumn, i: int, rng: Any) -> str:
     if column.kind == "probability":
         return f"{rng.random():.4f}"
     if column.kind == "label":

@@ -40,7 +40,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -128,7 +128,7 @@ def score_predictions(
     return ScoreOutcome(scores, _ladder(challenge, truth, predictions, masks.get("public")))
 
 
-def _rows(mask: np.ndarray):
+def _rows(mask: np.ndarray) -> slice | np.ndarray:
     return slice(None) if mask.all() else mask
 
 
@@ -151,7 +151,9 @@ def metric_inputs(
     )
 
 
-def _convert(metric: Metric, kind: str, truth: np.ndarray, pred: np.ndarray):
+def _convert(
+    metric: Metric, kind: str, truth: np.ndarray, pred: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     if kind == "label":
         y_true, y_pred = np.asarray(truth, dtype=str), np.asarray(pred, dtype=str)
         if metric.kind == "probability":
@@ -187,14 +189,21 @@ def interval_method(spec: MetricSpec) -> str | None:
     )
 
 
-def _value_only(metric: Metric, y_true, y_pred, split: str) -> Score:
+def _value_only(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, split: str) -> Score:
     try:
         return _plain_score(metric(y_true, y_pred))
     except ValueError as err:
         raise ScoringError(f"metric {metric.name!r} on the {split} split: {err}") from err
 
 
-def _score(challenge: Challenge, metric: Metric, y_true, y_pred, split: str, seed: int) -> Score:
+def _score(
+    challenge: Challenge,
+    metric: Metric,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    split: str,
+    seed: int,
+) -> Score:
     board = challenge.leaderboard
     try:
         value, low, high = confidence.estimate(
@@ -209,12 +218,14 @@ def _score(challenge: Challenge, metric: Metric, y_true, y_pred, split: str, see
     return _plain_score(value, low, high)
 
 
-def _plain_score(value, low=None, high=None) -> Score:
+def _plain_score(value: float, low: float | None = None, high: float | None = None) -> Score:
     """A Score of built-in floats: numpy scalars are not JSON numbers for the record."""
     return Score(float(value), *(None if v is None else float(v) for v in (low, high)))
 
 
-def _ladder(challenge, truth, predictions, public: np.ndarray | None) -> LadderStats | None:
+def _ladder(
+    challenge: Challenge, truth: Any, predictions: Any, public: np.ndarray | None
+) -> LadderStats | None:
     spec = challenge.primary
     if public is None or spec.custom or get_metric(spec.name).per_row_loss is None:
         return None
@@ -230,7 +241,9 @@ def _ladder(challenge, truth, predictions, public: np.ndarray | None) -> LadderS
 # --- custom scoring.py -----------------------------------------------------------------------
 
 
-def _custom_scores(challenge, truth, predictions, masks, seed) -> dict[str, dict[str, Score]]:
+def _custom_scores(
+    challenge: Challenge, truth: Any, predictions: Any, masks: dict[str, np.ndarray], seed: int
+) -> dict[str, dict[str, Score]]:
     names = [spec.name for spec in challenge.metrics if spec.custom]
     if not names:
         return {}
@@ -267,7 +280,9 @@ def load_scorer(path: Path) -> Callable:
     return score
 
 
-def _call_scorer(score, truth, predictions, rows, names, split) -> dict[str, float]:
+def _call_scorer(
+    score: Any, truth: Any, predictions: Any, rows: Any, names: list[str], split: str
+) -> dict[str, float]:
     part_truth = truth.iloc[rows].reset_index(drop=True)
     part_pred = predictions.iloc[rows].reset_index(drop=True)
     try:
@@ -291,7 +306,7 @@ def _call_scorer(score, truth, predictions, rows, names, split) -> dict[str, flo
     return values
 
 
-def _finite(value, name: str, split: str) -> float:
+def _finite(value: Any, name: str, split: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):

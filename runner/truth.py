@@ -25,6 +25,8 @@ from runner.predictions import NUMBER, IdIndex
 if TYPE_CHECKING:
     import pandas as pd
 
+    from runner.models import PredictionColumn
+
 TRUE_TEXT = {"1": 1, "1.0": 1, "true": 1, "0": 0, "0.0": 0, "false": 0}
 
 
@@ -101,7 +103,7 @@ def _check_truth_ids(ids: pa.Array, path: Path) -> None:
         )
 
 
-def _truth_column(values: pa.Array, column, path: Path) -> pa.Array:
+def _truth_column(values: pa.Array, column: PredictionColumn, path: Path) -> pa.Array:
     where = f"truth.csv column {column.name!r}"
     if column.kind == "number":
         numbers = _numbers(pc.utf8_trim_whitespace(values))

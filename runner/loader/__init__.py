@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner import models
 from runner.loader.challenge import check_challenge_doc, parse_time
 from runner.loader.problems import Collector, Problem, ValidationFailed, json_path
 from runner.loader.submission import build_teams, check_submission_doc
 from runner.yamlsafe import Document, YamlError, read_yaml
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "Problem",
@@ -68,7 +72,9 @@ def _read(path: Path, out: Collector) -> tuple[bytes, Document] | None:
     return raw, doc
 
 
-def check_challenge(path: Path, root: Path | None = None):
+def check_challenge(
+    path: Path, root: Path | None = None
+) -> tuple[models.Challenge | None, list[Problem]]:
     """(Challenge or None, problems) for challenges/<id>/ or its challenge.yaml.
 
     Paths in the result are absolute; problems show them relative to ``root``.
@@ -86,7 +92,7 @@ def check_submission(
     root: Path,
     challenges: Mapping[str, models.Challenge] | None = None,
     teams: Mapping[str, models.Team] | None = None,
-):
+) -> tuple[models.Submission | None, list[Problem]]:
     """(Submission or None, problems) for one manifest."""
     path, root = path.absolute(), root.absolute()
     out = Collector(_display(path, root))
@@ -126,7 +132,9 @@ def _predictions_problems(
     return [Problem(display, p.line, 1 if p.line else None, "", p.message) for p in found]
 
 
-def check_teams(path: Path, root: Path | None = None):
+def check_teams(
+    path: Path, root: Path | None = None
+) -> tuple[dict[str, models.Team], list[Problem]]:
     path = path.absolute()
     out = Collector(_display(path, root))
     read = _read(path, out)
@@ -162,7 +170,11 @@ def _unique_identities(submissions: list, root: Path) -> tuple[list, list[Proble
     return kept, problems
 
 
-def _too_many_selected(submissions, challenges, root: Path) -> list[Problem]:
+def _too_many_selected(
+    submissions: Iterable[models.Submission],
+    challenges: Mapping[str, models.Challenge],
+    root: Path,
+) -> list[Problem]:
     """No entrant may mark more submissions ``selected`` than a phase's ``selection:`` counts."""
     marked: dict[tuple[str, str], list[models.Submission]] = {}
     for sub in submissions:
@@ -171,8 +183,8 @@ def _too_many_selected(submissions, challenges, root: Path) -> list[Problem]:
     problems = []
     for (challenge_id, entrant), subs in sorted(marked.items()):
         limits = [p for p in challenges[challenge_id].phases if p.selection]
-        phase = min(limits, key=lambda p: p.selection) if limits else None
-        if phase is None or len(subs) <= phase.selection:
+        phase = min(limits, key=lambda p: p.selection or 0) if limits else None
+        if phase is None or phase.selection is None or len(subs) <= phase.selection:
             continue
         names = ", ".join(s.name for s in subs)
         for sub in subs:
@@ -198,6 +210,7 @@ def _raise_if(problems: list[Problem]) -> None:
 def load_challenge(path: Path) -> models.Challenge:
     challenge, problems = check_challenge(path)
     _raise_if(problems)
+    assert challenge is not None  # no problems: it was built
     return challenge
 
 
@@ -220,6 +233,7 @@ def load_submission(
         teams = load_teams(root / "teams.yaml")
     submission, problems = check_submission(path, root, challenges, teams)
     _raise_if(problems)
+    assert submission is not None  # no problems: it was built
     return submission
 
 

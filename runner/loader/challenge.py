@@ -79,7 +79,7 @@ def _split(item: dict[str, Any], out: Collector) -> models.SplitSpec:
     return models.SplitSpec(item.get("column", "split"), None, item.get("seed", 0))
 
 
-def _fingerprint(raw: bytes, scoring: Path | None, program=None) -> str:
+def _fingerprint(raw: bytes, scoring: Path | None, program: Any = None) -> str:
     digest = hashlib.sha256(raw)
     if scoring is not None:
         digest.update(b"\0scoring.py\0" + scoring.read_bytes())
@@ -91,7 +91,9 @@ def _fingerprint(raw: bytes, scoring: Path | None, program=None) -> str:
     return digest.hexdigest()
 
 
-def _program(folder: Path, data: dict[str, Any], predictions, out: Collector):
+def _program(
+    folder: Path, data: dict[str, Any], predictions: models.PredictionsSpec, out: Collector
+) -> Any:
     """The foreign scoring program, checked against the protocol's needs; None without."""
     item = data.get("program")
     if item is None:
@@ -130,7 +132,9 @@ def _predictions(data: dict[str, Any]) -> models.PredictionsSpec:
     )
 
 
-def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Collector):
+def _metrics(
+    data: dict[str, Any], predictions: models.PredictionsSpec, out: Collector
+) -> tuple[models.MetricSpec, ...]:
     from runner import metrics as registry
 
     known = registry.names()
@@ -188,7 +192,13 @@ def _metrics(data: dict[str, Any], predictions: models.PredictionsSpec, out: Col
     return tuple(specs)
 
 
-def _check_multiclass(spec, columns, known, out, where) -> None:
+def _check_multiclass(
+    spec: models.MetricSpec,
+    columns: dict[str, models.PredictionColumn],
+    known: list[str],
+    out: Collector,
+    where: tuple[str | int, ...],
+) -> None:
     """``column: null``: the metric takes every column, one probability per class."""
     from runner import metrics as registry
 
@@ -205,7 +215,12 @@ def _check_multiclass(spec, columns, known, out, where) -> None:
         )
 
 
-def _metric_column(spec, columns, out, where) -> models.PredictionColumn | None:
+def _metric_column(
+    spec: models.MetricSpec,
+    columns: dict[str, models.PredictionColumn],
+    out: Collector,
+    where: tuple[str | int, ...],
+) -> models.PredictionColumn | None:
     if spec.column is None:
         if len(columns) == 1:
             return next(iter(columns.values()))
@@ -269,7 +284,9 @@ def _phases(items: list[dict[str, Any]], out: Collector) -> tuple[models.Phase, 
     return tuple(phases)
 
 
-def _check_phase(phase: models.Phase, previous, i: int, out: Collector) -> None:
+def _check_phase(
+    phase: models.Phase, previous: models.Phase | None, i: int, out: Collector
+) -> None:
     if phase.end <= phase.start:
         out.add(("phases", i, "end"), "end must be after start")
     if phase.reveal is not None and phase.reveal < phase.end:
@@ -314,7 +331,14 @@ def _hidden(folder: Path, item: dict[str, Any], out: Collector) -> models.Hidden
     return spec
 
 
-def _optional_path(folder, data, key, want, out, where=None) -> Path | None:
+def _optional_path(
+    folder: Path,
+    data: dict[str, Any],
+    key: str,
+    want: str,
+    out: Collector,
+    where: tuple[str | int, ...] | None = None,
+) -> Path | None:
     if key not in data:
         return None
     path, problem = resolve_inside(folder, data[key], want=want)
@@ -323,7 +347,9 @@ def _optional_path(folder, data, key, want, out, where=None) -> Path | None:
     return path
 
 
-def check_challenge_doc(folder: Path, raw: bytes, doc: Document, out: Collector):
+def check_challenge_doc(
+    folder: Path, raw: bytes, doc: Document, out: Collector
+) -> models.Challenge | None:
     """Schema-check then build; returns the Challenge, or None when the schema fails.
 
     A schema-invalid file still gets the semantic checks of its valid parts, so one run

@@ -19,6 +19,7 @@ import csv
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -136,7 +137,9 @@ def _rows_fix(public: PublicIds | None) -> str:
     return f"write one row per test id ({len(public)} ids, listed in {public.source})"
 
 
-def _check_bytes(path: Path, spec: models.PredictionsSpec, public) -> list[CsvProblem]:
+def _check_bytes(
+    path: Path, spec: models.PredictionsSpec, public: PublicIds | None
+) -> list[CsvProblem]:
     """Problems that leave nothing else to check: missing, empty, too big, not UTF-8."""
     try:
         size = path.stat().st_size
@@ -233,11 +236,11 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _read_rows(path: Path, names: list[str]):
+def _read_rows(path: Path, names: list[str]) -> tuple[Any, list, int]:
     """Every well-formed row as text, and the rows with a wrong number of fields."""
     bad: list = []
 
-    def keep(row) -> str:
+    def keep(row: Any) -> str:
         bad.append(row)
         return "skip"
 
@@ -348,7 +351,9 @@ def _against_public(ids: pa.Array, lines: np.ndarray, public: PublicIds) -> list
     return problems
 
 
-def _value_problems(column, values: pa.Array, ids, lines: np.ndarray) -> list[CsvProblem]:
+def _value_problems(
+    column: models.PredictionColumn, values: pa.Array, ids: pa.Array, lines: np.ndarray
+) -> list[CsvProblem]:
     if column.kind == "label":
         return _label_problems(column, values, ids, lines)
     trimmed = pc.utf8_trim_whitespace(values)
@@ -374,7 +379,13 @@ def _value_problems(column, values: pa.Array, ids, lines: np.ndarray) -> list[Cs
     return problems
 
 
-def _number_problems(column, numbers, checked, ids, lines) -> list[CsvProblem]:
+def _number_problems(
+    column: models.PredictionColumn,
+    numbers: np.ndarray,
+    checked: np.ndarray,
+    ids: pa.Array,
+    lines: np.ndarray,
+) -> list[CsvProblem]:
     problems = []
     bad = np.flatnonzero(checked & ~np.isfinite(numbers))
     if len(bad):
@@ -403,7 +414,9 @@ def _number_problems(column, numbers, checked, ids, lines) -> list[CsvProblem]:
     return problems
 
 
-def _label_problems(column, values: pa.Array, ids, lines: np.ndarray) -> list[CsvProblem]:
+def _label_problems(
+    column: models.PredictionColumn, values: pa.Array, ids: pa.Array, lines: np.ndarray
+) -> list[CsvProblem]:
     bad = pc.equal(values, text_scalar(""))
     if column.classes:
         bad = pc.or_(bad, pc.invert(pc.is_in(values, value_set=text_array(column.classes))))
@@ -435,7 +448,9 @@ def _label_case_hint(classes: tuple[str, ...], values: pa.Array, rows: np.ndarra
     return f" (they are case-sensitive: write {', '.join(renames[:SHOWN])})"
 
 
-def _backstop(path: Path, spec: models.PredictionsSpec, public: PublicIds | None):
+def _backstop(
+    path: Path, spec: models.PredictionsSpec, public: PublicIds | None
+) -> list[CsvProblem]:
     """Scoring's own reader, against the public ids: what it refuses, validate refuses."""
     try:
         read_predictions(path, spec, public.ids if public is not None else None)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -110,7 +110,7 @@ def read_predictions(
     return _reorder(spec, ids, columns, truth, order)
 
 
-def _truth_ids(values, id_type: pa.DataType) -> pa.Array | IdIndex | None:
+def _truth_ids(values: Any, id_type: pa.DataType) -> pa.Array | IdIndex | None:
     if values is None or isinstance(values, IdIndex):
         return values
     if isinstance(values, pa.ChunkedArray):
@@ -118,7 +118,13 @@ def _truth_ids(values, id_type: pa.DataType) -> pa.Array | IdIndex | None:
     return (values if isinstance(values, pa.Array) else text_array(values)).cast(id_type)
 
 
-def _reorder(spec: PredictionsSpec, ids: pa.Array, columns: dict, truth, order) -> Predictions:
+def _reorder(
+    spec: PredictionsSpec,
+    ids: pa.Array,
+    columns: dict,
+    truth: pa.Array | IdIndex | None,
+    order: np.ndarray | None,
+) -> Predictions:
     """In truth order when ``order`` (file row of each truth id) is given, else file order."""
     columns = {
         name: label_values(values) if isinstance(values, pa.Array) else values

@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -30,6 +31,9 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from runner.site import pages, people, static
 from runner.site.sources import SiteData, load_site_data
 from runner.site.urls import SHELL_SRC, SHELL_URL
+
+if TYPE_CHECKING:
+    from runner.models import Challenge
 
 log = logging.getLogger("mkdocs.plugins.challenge_runner")
 
@@ -83,7 +87,7 @@ class SiteHooks:
             target.append(f"assets/challenge-runner/{name}")
         return config
 
-    def on_files(self, files: Files, config) -> Files:
+    def on_files(self, files: Files, config: Any) -> Files:
         site = self._site()
         for name in ASSETS:
             source = resources.files("runner.site") / "assets" / name
@@ -110,7 +114,7 @@ class SiteHooks:
         _add_to_nav(config, [pages.page_src(cid) for cid in site.challenges], site)
         return files
 
-    def on_post_page(self, output: str, page, config) -> str:
+    def on_post_page(self, output: str, page: Any, config: Any) -> str:
         uri = page.file.src_uri
         if uri == SHELL_SRC:
             self.shell = static.Shell.from_html(output)
@@ -119,7 +123,7 @@ class SiteHooks:
             output = output.replace(pages.slot(key), fragment, 1)
         return output
 
-    def on_post_build(self, config) -> None:
+    def on_post_build(self, config: Any) -> None:
         site, site_dir = self._site(), Path(config.site_dir)
         if self.shell is None:
             raise PluginError("challenge-runner: the submission page shell was not rendered")
@@ -140,7 +144,7 @@ class SiteHooks:
             raise PluginError("challenge-runner: on_config did not run")
         return self.site
 
-    def _add(self, files: Files, config, page: pages.GeneratedPage) -> None:
+    def _add(self, files: Files, config: Any, page: pages.GeneratedPage) -> None:
         existing = files.get_file_from_path(page.src_uri)
         if existing is not None:
             raise PluginError(
@@ -150,7 +154,7 @@ class SiteHooks:
         files.append(File.generated(config, page.src_uri, content=page.markdown))
         self.slots[page.src_uri] = page.slots
 
-    def _add_public(self, files: Files, config, challenge) -> list[tuple[str, int]]:
+    def _add_public(self, files: Files, config: Any, challenge: Challenge) -> list[tuple[str, int]]:
         """Copy the public data files into the site; list (relative name, size)."""
         folder = challenge.public_dir
         if folder is None or not folder.is_dir():
@@ -167,7 +171,7 @@ class SiteHooks:
         return published
 
 
-def _add_to_nav(config, challenge_pages: list[str], site: SiteData) -> None:
+def _add_to_nav(config: Any, challenge_pages: list[str], site: SiteData) -> None:
     """Put the challenge pages after the home entry of an explicit ``nav``."""
     if config.nav is None or not challenge_pages:
         return

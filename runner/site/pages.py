@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -28,6 +29,11 @@ from runner.site.urls import (
     relative,
     submission_url,
 )
+
+if TYPE_CHECKING:
+    from runner.leaderboard import Entry
+    from runner.models import Score
+    from runner.site.chart import Point
 
 
 def slot(key: str) -> str:
@@ -267,7 +273,7 @@ def board_fragment(data: ChallengeData, board: Board, page: str, caption: str) -
     )
 
 
-def _board_row(data: ChallengeData, entry, page: str) -> dict[str, object]:
+def _board_row(data: ChallengeData, entry: Entry, page: str) -> dict[str, object]:
     cells = []
     for m in data.metrics:
         score = entry.scores.get(m.name)
@@ -338,7 +344,9 @@ def chart_fragment(data: ChallengeData, phase: Phase, now: datetime) -> Markup:
     return chart + Markup('<p class="cr-muted">{}</p>').format(legend) if points else chart
 
 
-def _point(data: ChallengeData, who: str, participant: str, name: str, when, score):
+def _point(
+    data: ChallengeData, who: str, participant: str, name: str, when: datetime, score: Score
+) -> Point:
     from runner.site.chart import Point
 
     page = challenge_url(data.challenge.id)

@@ -114,7 +114,7 @@ def _index(logins: list[str], teams: list[str], rows: list[HistoryRow]) -> Gener
         if row.team:
             count[("team", row.team)] += 1
 
-    def entries(kind: str, names: list[str]):
+    def entries(kind: str, names: list[str]) -> list[tuple[str, str, int]]:
         return [(n, relative(url, people_url(kind, n)), count[(kind, n)]) for n in names]
 
     fragment = render(

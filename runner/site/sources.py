@@ -85,7 +85,7 @@ def _metric_views(challenge: Challenge) -> tuple[MetricView, ...]:
 
 def _phase_boards(
     challenge: Challenge, results: tuple[Result, ...], now: datetime, selected: frozenset
-):
+) -> tuple[PhaseBoards, ...]:
     out = []
     for phase in challenge.phases:
         if not phase.listed:  # unlisted: records are kept, nothing is shown
@@ -106,7 +106,7 @@ def challenge_data(
     results: tuple[Result, ...],
     now: datetime,
     selected: frozenset = frozenset(),
-):
+) -> ChallengeData:
     """The boards and metric display of one challenge (pure: no file access); ``selected``:
     the (participant, name) pairs whose manifests say ``selected: true``."""
     results = tuple(current_results(results))

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -35,6 +36,11 @@ from runner.site.urls import (
     relative,
     submission_url,
 )
+
+if TYPE_CHECKING:
+    from runner.leaderboard import Board, Entry
+    from runner.models import Result
+    from runner.site.sources import MetricView, SiteData
 
 TITLE_MARK = "CRSHELLTITLE"
 URL_MARK = SHELL_URL
@@ -110,7 +116,7 @@ def _ranks(data: ChallengeData) -> dict[tuple[str, str], list[dict[str, object]]
     return ranks
 
 
-def _released_text(data: ChallengeData, board, entry) -> str:
+def _released_text(data: ChallengeData, board: Board, entry: Entry) -> str:
     """On a Ladder board, the score the board shows (the only public score published)."""
     if not board.ladder:
         return ""
@@ -136,7 +142,13 @@ def submission_pages(
         yield url, shell.fill(title, tpl.render(context), url)
 
 
-def submission_context(site, data, results, manifest: Submission | None, url: str) -> dict:
+def submission_context(
+    site: SiteData,
+    data: ChallengeData,
+    results: list[Result],
+    manifest: Submission | None,
+    url: str,
+) -> dict:
     """The template context of one submission page (``results`` newest first)."""
     latest = results[0]
     primary = data.metrics[0]
@@ -145,7 +157,12 @@ def submission_context(site, data, results, manifest: Submission | None, url: st
     # Private scores are in clear in a record only once `reveal` wrote it; the time check
     # is a second lock so a mistaken record cannot leak them early.
     reveal_at = reveal_time(data.challenge, scored) if scored else None
-    show_private = scored is not None and "private" in scored.scores and site.now >= reveal_at
+    show_private = (
+        scored is not None
+        and reveal_at is not None
+        and "private" in scored.scores
+        and site.now >= reveal_at
+    )
     # Under the Ladder the board shows only released improvements; one evaluation's public
     # score would give away what the Ladder withholds (the probing it exists to stop).
     ladder = data.challenge.leaderboard.ladder
@@ -208,7 +225,7 @@ def _score_rows(
 
 
 def _history_row(
-    data: ChallengeData, result: Result, primary, withhold_public: bool
+    data: ChallengeData, result: Result, primary: MetricView, withhold_public: bool
 ) -> dict[str, str]:
     score = result.scores.get("public", {}).get(primary.name)
     phase = data.challenge.phase_at(result.created_at)
