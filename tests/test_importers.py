@@ -48,7 +48,7 @@ def test_codabench_bundle_maps_phases_metrics_pages_and_data(tmp_path):
         (m.name, m.key, m.label, m.higher_is_better, m.precision) for m in challenge.metrics
     ] == [
         ("accuracy", "accuracy", "Accuracy", True, 3),
-        ("errors", "errors", "Errors", False, None),
+        ("errors", "errors", "Errors", False, 4),  # precision: resolved default
     ]
     dev, final = challenge.phases
     assert (dev.id, dev.limits.per_day, dev.limits.total) == ("development", 5, 100)
