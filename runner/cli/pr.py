@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from runner.github.client import GitHubClient
     from runner.github.event import PullRequestEvent
     from runner.github.prepare import Item, Plan
+    from runner.github.record import Outcome
     from runner.github.sticky import Annotation
 
 DIR = click.Path(file_okay=False, path_type=Path)
@@ -230,7 +231,15 @@ def score(root: Path, plan_dir: Path, item: str, ingested: Path | None, out: Pat
     default=None,
     help="Write what landed (JSON) here, for `pr report --recorded`.",
 )
-def record(root, records, results_dir, branch, remote, timeout, outcome_path) -> int:
+def record(
+    root: Path,
+    records: Path,
+    results_dir: Path,
+    branch: str | None,
+    remote: str,
+    timeout: float,
+    outcome_path: Path | None,
+) -> int:
     """Add the new records to the results store: never overwriting, limits checked again.
 
     A record already in the store is not added twice; a different file under its name is
@@ -259,7 +268,9 @@ def record(root, records, results_dir, branch, remote, timeout, outcome_path) ->
     return 0
 
 
-def _record(root: Path, records: Path, results: Path, branch, remote, timeout):
+def _record(
+    root: Path, records: Path, results: Path, branch: str | None, remote: str, timeout: float
+) -> Outcome:
     from runner.github import push
     from runner.github.record import copy_records, load_challenges, outcome_of, read_candidates
 

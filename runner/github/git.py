@@ -86,7 +86,9 @@ def environment(extra: Mapping[str, str] = {}) -> dict[str, str]:
     return {**os.environ, **GIT_ENV, **extra}
 
 
-def run(repo: Path, *args: str, stdin: str | None = None, env: Mapping[str, str] = {}):
+def run(
+    repo: Path, *args: str, stdin: str | None = None, env: Mapping[str, str] = {}
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "-C", str(repo), *args],
         input=stdin,

@@ -31,7 +31,7 @@ from runner.errors import RecordError
 from runner.github import git, pending
 from runner.github.git import AUTH, MISSING, REFUSED, RETRY, UNKNOWN
 from runner.github.record import Admission, Candidate, Outcome, admit, outcome_of
-from runner.models import Challenge
+from runner.models import Challenge, Result
 
 UNKNOWN_RETRIES = 3  # an error we cannot classify: a few tries, then stop (never minutes)
 
@@ -98,14 +98,14 @@ def _fetch(target: Target) -> tuple[str, dict[str, str]] | _Failure:
 
 
 def _message(added: Sequence[Candidate]) -> str:
-    prs = sorted({c.result.provenance.pull_request for c in added} - {None})
+    prs = sorted({n for c in added if (n := c.result.provenance.pull_request) is not None})
     which = f" of pull request #{prs[0]}" if len(prs) == 1 else ""
     plural = "" if len(added) == 1 else "s"
     lines = "\n".join(f"- {c.path}" for c in added)
     return f"Record {len(added)} evaluation{plural}{which}\n\n{lines}\n"
 
 
-def _commit(target: Target, head: str, added: Sequence[Candidate], who) -> str:
+def _commit(target: Target, head: str, added: Sequence[Candidate], who: Mapping[str, str]) -> str:
     with tempfile.TemporaryDirectory(prefix="cr-index-") as tmp:
         index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git.out(target.repo, "read-tree", head, env=index)
@@ -142,7 +142,9 @@ class _Job:
     files: pending.Files
     own_ref: str | None = None  # our pending ref, once published
 
-    def store(self, head: str, challenges: Iterable[str], read: bool = True):
+    def store(
+        self, head: str, challenges: Iterable[str], read: bool = True
+    ) -> tuple[dict[str, str], list[Result]]:
         """(path -> blob of the store's files, its records if ``read``) for ``challenges``
         at ``head``."""
         folders = [f"{self.target.prefix}/{cid}/" for cid in sorted(challenges)]
@@ -181,7 +183,9 @@ def _attempt(job: _Job) -> tuple[_Try, list[str]]:
         return _Try(Admission((), tuple(job.own), ()), head, None), []
     foreign = job.foreign(refs)
     everyone = [*job.own, *_unique(c for cands in foreign.values() for c in cands)]
-    challenges = {c.result.challenge: job.lookup(c.result.challenge) for c in everyone}
+    found = {c.result.challenge: job.lookup(c.result.challenge) for c in everyone}
+    # foreign() keeps only records whose challenge loads; ours were loaded by the caller.
+    challenges = {cid: ch for cid, ch in found.items() if ch is not None}
     blobs, store = job.store(head, challenges)
     mine = {c.path for c in job.own}  # others' records that clash with the store: theirs
     everyone = [c for c in everyone if c.path in mine or blobs.get(c.path, c.blob) == c.blob]
@@ -251,7 +255,7 @@ def push_records(
             pending.delete(target.repo, target.remote, [job.own_ref])
 
 
-def _land(job: _Job, backoff: Backoff, rng: random.Random, log) -> Outcome:
+def _land(job: _Job, backoff: Backoff, rng: random.Random, log: Callable[[str], None]) -> Outcome:
     deadline = time.monotonic() + backoff.timeout
     attempt = unknown = 0
     while True:
@@ -274,7 +278,9 @@ def _land(job: _Job, backoff: Backoff, rng: random.Random, log) -> Outcome:
 
 
 def _paths(candidates: Sequence[Candidate]) -> str:
-    return "".join(f"{c.source.resolve()}\n" for c in candidates)
+    sources = [c.source for c in candidates]
+    assert None not in sources  # our own records: files `pr score` wrote
+    return "".join(f"{s.resolve()}\n" for s in sources if s is not None)
 
 
 def _last_line(output: str) -> str:
@@ -291,7 +297,16 @@ REASONS = {  # participant-safe: why the records are not on the results store
 }
 
 
-def _failed(target, tried: _Try, candidates, attempts: int, backoff, *, gave_up: bool):
+def _failed(
+    target: Target,
+    tried: _Try,
+    candidates: Sequence[Candidate],
+    attempts: int,
+    backoff: Backoff,
+    *,
+    gave_up: bool,
+) -> PushFailed:
+    assert tried.failure is not None  # called for a push that failed
     kind = RETRY if gave_up else tried.failure.kind
     outcome = outcome_of(tried.admission, candidates, error=REASONS[kind], attempts=attempts)
     detail = git.redact(tried.failure.output.strip())

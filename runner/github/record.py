@@ -222,7 +222,7 @@ def _is_file(candidate: Candidate) -> bool:
     return Path(candidate.path).is_file()
 
 
-def copy_records(candidates: Sequence[Candidate], challenges) -> Admission:
+def copy_records(candidates: Sequence[Candidate], challenges: Mapping[str, Challenge]) -> Admission:
     """Local mode (no push): admit against the results folder the candidates' paths point
     into, and write what is admitted there (never overwriting)."""
     from runner.records import load_results, write_result

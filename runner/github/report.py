@@ -269,7 +269,7 @@ def _report(pairs: list, challenge: Challenge | None, run: _Run) -> Report:
         run_url=run.run_url,
     )
     status = data.status
-    worst = next(p for p in pairs if _status(*p, run) == status)
+    worst = next(p for p in pairs if _status(p[0], p[1], run) == status)
     lost = run.missing.get(worst[0].key)
     single = lost.description if lost else _describe(status, worst[1])
     describe = f"{len(pairs)} submissions; worst: {single}" if len(pairs) > 1 else single
