@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 import docker
 import docker.errors
@@ -65,7 +66,7 @@ class Engine:
     cgroup_version: str
 
 
-def _info(client) -> dict:
+def _info(client: Any) -> dict:
     try:
         return client.info()
     except ENGINE_ERRORS as err:
@@ -75,7 +76,7 @@ def _info(client) -> dict:
         ) from err
 
 
-def describe_engine(client) -> Engine:
+def describe_engine(client: Any) -> Engine:
     """Tell Docker from Podman (``/version`` components) and rootless from rootful."""
     info = _info(client)
     try:
@@ -118,7 +119,7 @@ def mount_prefix() -> list[str] | None:
     return ["sudo", "-n"] if probe.returncode == 0 else None
 
 
-def missing_controls(client, limits: ContainerSpec) -> list[str]:
+def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
     """The controls of DESIGN §5 this engine and host cannot enforce (empty: all good)."""
     info = _info(client)
     missing = [name for key, name in _CGROUP_CONTROLS.items() if not info.get(key)]
@@ -139,7 +140,7 @@ def missing_controls(client, limits: ContainerSpec) -> list[str]:
     return missing
 
 
-def check_engine(client, limits: ContainerSpec, *, unsafe: bool = False) -> list[str]:
+def check_engine(client: Any, limits: ContainerSpec, *, unsafe: bool = False) -> list[str]:
     """Refuse to run when a sandbox control cannot be enforced; return the gaps accepted.
 
     Raises ``SandboxError`` naming every missing control and the ``--unsafe`` flag, unless

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import docker.errors
 
@@ -33,7 +34,7 @@ def _deadline(text: str | None) -> int | None:
         return None
 
 
-def reap_containers(client, now: float) -> list[str]:
+def reap_containers(client: Any, now: float) -> list[str]:
     """Remove the runner's containers whose deadline has passed; return their ids."""
     reaped = []
     # The low-level list: containers.list() inspects each one, and fails on any container
@@ -75,7 +76,9 @@ def reap_mounts(prefix: list[str] | None, now: float, mounts: Path) -> list[Path
     return reaped
 
 
-def reap_expired(client, prefix: list[str] | None, mounts: Path = Path("/proc/mounts")) -> None:
+def reap_expired(
+    client: Any, prefix: list[str] | None, mounts: Path = Path("/proc/mounts")
+) -> None:
     """Reap both kinds of orphan; a failure here is logged, never fatal to the new run."""
     now = time.time()
     try:

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import docker.errors
 import requests.exceptions
@@ -90,7 +91,7 @@ def coarse_seconds(seconds: float) -> float:
         scale *= 10
 
 
-def _wait(container, timeout_s: float, say: Progress) -> bool:
+def _wait(container: Any, timeout_s: float, say: Progress) -> bool:
     """Wait for the container to exit; kill it at the deadline. True if it timed out."""
     started = time.monotonic()
     while (remaining := timeout_s - (time.monotonic() - started)) > 0:
@@ -127,7 +128,7 @@ def output_tail(detail: str) -> str | None:
     return detail[detail.index("---\n", start + len(OUTPUT_MARK)) + 4 :]
 
 
-def _log_tail(container) -> str:
+def _log_tail(container: Any) -> str:
     try:
         raw = container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES)
     except ENGINE_ERRORS as err:
@@ -135,12 +136,12 @@ def _log_tail(container) -> str:
     return raw[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace")
 
 
-def _remove(container) -> None:
+def _remove(container: Any) -> None:
     with contextlib.suppress(docker.errors.NotFound):  # already gone is fine
         container.remove(force=True, v=True)
 
 
-def _check_image(client, image: str) -> str | None:
+def _check_image(client: Any, image: str) -> str | None:
     """A participant-safe reason the image cannot run, or None. Missing image: SandboxError."""
     try:
         attrs = client.images.get(image).attrs
@@ -185,16 +186,17 @@ def _classify(
     return ("ok", "completed", copy) if copy else ("invalid", reason, None)
 
 
-def _libpod(client, path: str) -> dict:
+def _libpod(client: Any, path: str) -> dict:
     """Podman's own API (``/libpod``), for what its Docker-compatible answers leave out."""
     answer = client.api.get(f"{client.api.base_url}/v4.0.0/libpod/{path}")
     answer.raise_for_status()
     return answer.json()
 
 
-def _verify(client, run: _Run, container, asked: dict) -> None:
+def _verify(client: Any, run: _Run, container: Any, asked: dict) -> None:
     """Raise ``SandboxError`` unless the created container holds every asked control."""
-    libpod, caps = None, frozenset()
+    libpod: dict | None = None
+    caps: frozenset[str] = frozenset()
     if run.engine.kind == "podman":
         libpod = _libpod(client, f"containers/{container.id}/json")
         granted = _libpod(client, "info")["host"]["security"].get("capabilities") or ""
@@ -209,7 +211,7 @@ def _verify(client, run: _Run, container, asked: dict) -> None:
         log.warning("running WITHOUT a control (unsafe mode): %s", problem)
 
 
-def _verify_live(run: _Run, container, asked: dict) -> None:
+def _verify_live(run: _Run, container: Any, asked: dict) -> None:
     """Kill the started container unless the kernel applies its limits (where visible)."""
     container.reload()
     applied = applied_limits(int(container.attrs["State"].get("Pid") or 0))
@@ -227,7 +229,7 @@ def _verify_live(run: _Run, container, asked: dict) -> None:
         log.warning("running WITHOUT a control (unsafe mode): %s", problem)
 
 
-def _execute(client, run: _Run, say: Progress) -> RunOutcome:
+def _execute(client: Any, run: _Run, say: Progress) -> RunOutcome:
     limit = parse_size(run.limits.output_limit)
     deadline = int(time.time() + run.limits.timeout_s + KILL_WAIT_S + REAP_MARGIN_S)
     with capped_output(run.work_dir, limit, run.mount, deadline) as out_dir:
@@ -263,7 +265,9 @@ def _execute(client, run: _Run, say: Progress) -> RunOutcome:
                 _remove(container)
 
 
-def _prepare(client, image, limits: ContainerSpec, dirs: list[Path | None], unsafe: bool):
+def _prepare(
+    client: Any, image: str, limits: ContainerSpec, dirs: list[Path | None], unsafe: bool
+) -> tuple[ContainerSpec, list[str] | None, Engine, str | None]:
     """Reap orphans; check engine, image and directories.
 
     Returns (limits to use, mount prefix, the engine, a participant-safe refusal or None).
@@ -288,7 +292,7 @@ def run_submission(
     submission_dir: Path | None,
     work_dir: Path,
     limits: ContainerSpec,
-    client=None,
+    client: Any = None,
     unsafe: bool = False,
     progress: Progress | None = None,
 ) -> RunOutcome:
@@ -306,9 +310,10 @@ def run_submission(
         limits, mount, engine, refused = _prepare(client, image, limits, dirs, unsafe)
         if refused:
             return RunOutcome("invalid", refused, duration_s=time.monotonic() - started)
+        sub_dir = Path(submission_dir) if submission_dir else None
         run = _Run(
-            image, command, dirs[0], dirs[1], dirs[2], limits, mount, uuid.uuid4().hex,
-            engine, unsafe,
+            image, command, Path(input_dir), sub_dir, Path(work_dir), limits, mount,
+            uuid.uuid4().hex, engine, unsafe,
         )  # fmt: skip
         outcome = _execute(client, run, say)
     except SandboxError as err:

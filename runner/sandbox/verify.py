@@ -87,7 +87,7 @@ def _binds(asked: dict, host: dict, mounts: list[dict]) -> str | None:
     if got != want:
         return f"Binds are {sorted(got)}, asked {sorted(want)}"
     # Mounts also holds image VOLUMEs and API "Mounts": nothing but the binds may be there.
-    extra = sorted({m.get("Destination") for m in mounts} - {dst for _, dst, _ in want})
+    extra = sorted({str(m.get("Destination")) for m in mounts} - {dst for _, dst, _ in want})
     return f"unexpected mounts {extra}" if extra else None
 
 
