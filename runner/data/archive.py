@@ -20,11 +20,12 @@ import stat
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from runner.data.crypto import encrypt_stream, parse_recipients
 from runner.errors import DataError
+from runner.progress import Progress
 
 INPUTS = "inputs"
 TRUTH = "truth.csv"
@@ -36,8 +37,6 @@ LAYOUT = (
 MAX_FILES = 100_000
 MAX_BYTES = 8 << 30  # 8 GiB
 _CHUNK = 1 << 20
-
-Progress = Callable[[str], None]
 
 
 def check_layout(directory: Path) -> None:

@@ -26,7 +26,6 @@ import hashlib
 import math
 import socket
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ import docker.errors
 from runner.errors import ConfigError, RunnerError, SandboxError
 from runner.loader.submission import PINNED
 from runner.models import BuildSpec, ContainerSpec, Submission
+from runner.progress import Progress
 from runner.sandbox.engine import ENGINE_ERRORS, describe_engine, get_client
 from runner.sandbox.spec import LABEL, parse_size
 
@@ -52,8 +52,6 @@ __all__ = [
 BUILD_LABEL = "org.challenge-runner.submission"
 BUILD_REPO = "challenge-runner/build"
 LOG_TAIL_BYTES = 64 << 10
-
-Progress = Callable[[str], None]
 
 
 class BuildFailed(RunnerError):

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import requests.exceptions
 
 from runner.errors import SandboxError
 from runner.models import ContainerSpec
+from runner.progress import Progress
 from runner.sandbox.engine import (
     ENGINE_ERRORS,
     Engine,
@@ -52,8 +53,6 @@ KILL_WAIT_S = 30.0
 REAP_MARGIN_S = 60.0  # past time limit + kill wait + this, a container is an orphan
 NON_ZERO = "exited with a non-zero code"
 _COARSE_STEPS = (1, 2, 5)
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
