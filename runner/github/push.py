@@ -8,6 +8,10 @@ index (the working tree is never touched); push. git refuses a push that is not 
 fast-forward, so the push only lands if the branch still is the commit the limits were checked
 against: two racing recorders cannot both pass, the loser fetches and checks again.
 
+Under contention a job also publishes its records on a pending ref of its own, and every
+landing folds in all pending records (``runner.github.pending``): a burst lands in a few
+commits instead of one per job.
+
 Failures fall in two kinds. The branch moved (a non-fast-forward rejection, or a ref lock held
 by a concurrent push) or the network failed: wait and retry until the deadline. The remote
 refused (a pre-receive hook: branch protection or a ruleset), authentication failed, or the
@@ -15,7 +19,8 @@ remote or branch does not exist: retrying cannot help, so stop at once and say h
 
 Why full jitter: the loop this replaces slept ``attempt × 5`` s, so recorders that collided
 once slept alike and collided again; 10 concurrent recorders lost 5 records and 30 lost 16
-(issue 15). ``bench/bench_record_load.py`` measures this loop against the old one.
+(issue 15; 5 of 10 and 23 of 30 on this project's loaded 2-core machine). This one lost none
+of 10, 30 or 50, about 3.6 attempts per job (``bench/bench_record_load.py --old``).
 """
 
 from __future__ import annotations

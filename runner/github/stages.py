@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from runner import evaluation
 from runner.data.crypto import decrypt_file, encrypt_stream, parse_identities, parse_recipients
-from runner.errors import ConfigError, DataError, RecordError
+from runner.errors import ConfigError, DataError
 from runner.evaluation import Built, Ingested
 from runner.github.prepare import Item, Plan
 from runner.models import Challenge, Submission
@@ -279,14 +279,3 @@ def _ingested(submission: Submission, ingested: Path | None, identity: str, work
     )
     return replace(got, predictions=plain)
 
-
-def record(records: Path, results_dir: Path) -> list[Path]:
-    """Validate every record under ``records`` and copy it into ``results_dir`` (never
-    overwriting). Returns the written paths."""
-    from runner.records import read_result
-
-    paths = sorted(records.rglob("*.json"))
-    if not paths:
-        raise RecordError(f"no result records under {records}: the score job wrote none")
-    results = [read_result(path) for path in paths]  # RecordError on anything malformed
-    return [write_result(results_dir, result) for result in results]
