@@ -278,4 +278,3 @@ def _ingested(submission: Submission, ingested: Path | None, identity: str, work
         "the challenge key",
     )
     return replace(got, predictions=plain)
-
