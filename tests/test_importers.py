@@ -305,3 +305,22 @@ def test_evalai_scores_equal_the_original_evaluate(tmp_path, monkeypatch, capsys
         "exact": expected["Exact"],
         "error": expected["Error"],
     }
+
+
+@pytest.mark.docker
+def test_a_program_that_hard_codes_codabench_paths_finds_them(
+    tmp_path, monkeypatch, capsys, python_image
+):
+    bundle = tmp_path / "bundle"
+    shutil.copytree(CODABENCH, bundle)
+    # Codabench's own examples call their scorer with the worker's fixed paths.
+    (bundle / "scoring_program" / "metadata.yaml").write_text(
+        "command: python /app/program/score.py /app/input /app/output\n"
+    )
+    sample = (CODABENCH / "sample_result_submission" / "predictions.txt").read_bytes()
+    root, manifest, identity = prepare_repo(
+        tmp_path, "codabench", bundle, {"predictions.txt": sample}
+    )
+    record = evaluate(root, manifest, identity, monkeypatch, capsys)
+    assert record["status"] == "scored"
+    assert record["scores"]["public"]["accuracy"]["value"] == pytest.approx(0.8)

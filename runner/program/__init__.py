@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from runner.errors import DataError
 from runner.models import Challenge, ScoringProgram
+from runner.sandbox.spec import CODABENCH_LAYOUT, SANDBOX_LAYOUT, Layout
 
 ADAPTER = Path(__file__).with_name("adapter.py")
 MAX_UNZIPPED = 1 << 30  # a submission zip may not unpack past 1 GiB
@@ -52,7 +53,9 @@ def reference_folder(reference: Path, phase_id: str | None) -> Path:
 
 
 def stage(challenge: Challenge, reference: Path, submission_file: Path, target: Path) -> None:
-    """Lay out ``target`` as the program's ``/input``: ref/, res/, the program, the adapter."""
+    """Lay out ``target`` as the program's input folder: ref/, res/ and the adapter, plus
+    evaluation_script/ for EvalAI (a Codabench program is mounted on its own, read-only,
+    at Codabench's /app/program)."""
     program = challenge.program
     assert program is not None
     target.mkdir(mode=0o755)
@@ -62,18 +65,34 @@ def stage(challenge: Challenge, reference: Path, submission_file: Path, target: 
         unzip(submission_file, target / "res")
     else:
         _copy_file(submission_file, target / "res" / submission_file.name)
-    name = "evaluation_script" if program.protocol == "evalai" else "program"
-    _copy_tree(program.path, target / name)
+    if program.protocol == "evalai":
+        _copy_tree(program.path, target / "evaluation_script")
     _copy_file(ADAPTER, target / "adapter.py")
 
 
+def layout(program: ScoringProgram) -> Layout:
+    """Codabench programs may hard-code its worker's paths (/app/input/ref, /app/output)."""
+    return CODABENCH_LAYOUT if program.protocol == "codabench" else SANDBOX_LAYOUT
+
+
 def command(program: ScoringProgram, phase_id: str | None) -> list[str]:
-    """The adapter's command line: the codabench command, or the evalai phase codename."""
+    """The adapter's command line: protocol, the codabench command or the evalai phase
+    codename, then where the input, output and program folders are mounted."""
     if program.protocol == "codabench":
         argument = program.command or ""
     else:
         argument = program.codename(phase_id or "")
-    return ["python3", "/input/adapter.py", program.protocol, argument]
+    where = layout(program)
+    adapter = f"{where.input}/adapter.py"
+    return [
+        "python3",
+        adapter,
+        program.protocol,
+        argument,
+        where.input,
+        where.output,
+        where.submission,
+    ]
 
 
 def run_program(
@@ -99,10 +118,11 @@ def run_program(
         program.image,
         command(program, phase_id),
         input_dir=staged,
-        submission_dir=None,
+        submission_dir=program.path if program.protocol == "codabench" else None,
         work_dir=work_dir,
         limits=challenge.container,
         unsafe=unsafe,
+        layout=layout(program),
     )
     if outcome.status == "error":
         return ProgramOutcome("error", outcome.message, outcome.detail)

@@ -3,12 +3,14 @@
 This file is copied beside the program into the read-only ``/input`` of a scoring container
 (``runner.program``); it runs under the image's own python (any Python 3), stdlib only.
 
-    /input/ref/      the phase's reference data (hidden; never in a participant container)
-    /input/res/      the participant's submission (a .zip already unpacked)
-    /input/program/  the program (codabench), or /input/evaluation_script/ (evalai)
-    /output/         written by the program (codabench: scores.json or scores.txt)
+    INPUT/ref/       the phase's reference data (hidden; never in a participant container)
+    INPUT/res/       the participant's submission (a .zip already unpacked)
+    PROGRAM/         the program (codabench), or INPUT/evaluation_script/ (evalai)
+    OUTPUT/          written by the program (codabench: scores.json or scores.txt)
 
-Whatever the protocol, it ends by writing ``/output/predictions.csv`` with the header
+INPUT, OUTPUT and PROGRAM come on the command line: Codabench's /app/input, /app/output and
+/app/program, where its programs may hard-code them, or /input and /output for EvalAI.
+Whatever the protocol, it ends by writing ``OUTPUT/predictions.csv`` with the header
 ``split,key,value``: one row per score, which the runner reads back (``runner.program``).
 """
 
@@ -20,7 +22,7 @@ import shutil
 import subprocess
 import sys
 
-INPUT, OUTPUT = "/input", "/output"
+INPUT, OUTPUT, PROGRAM = sys.argv[3:6] if len(sys.argv) >= 6 else ("/input", "/output", "")
 SCORES = os.path.join(OUTPUT, "predictions.csv")
 
 
@@ -31,7 +33,7 @@ def fail(message):
 
 def codabench(command):
     """Substitute Codabench's placeholders, run the command, read its scores file."""
-    program = writable_copy(os.path.join(INPUT, "program"))
+    program = writable_copy(PROGRAM)
     shared = "/tmp/shared"  # noqa: S108 (inside the container)
     os.makedirs(shared, exist_ok=True)
     places = {

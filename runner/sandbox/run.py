@@ -41,7 +41,7 @@ from runner.sandbox.engine import (
 from runner.sandbox.live import applied_limits, live_mismatches
 from runner.sandbox.output import capped_output, collect_predictions
 from runner.sandbox.reap import reap_expired
-from runner.sandbox.spec import container_kwargs, parse_size
+from runner.sandbox.spec import SANDBOX_LAYOUT, Layout, container_kwargs, parse_size
 from runner.sandbox.verify import mismatches
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,7 @@ class _Run:
     run_id: str
     engine: Engine
     unsafe: bool
+    layout: Layout
 
 
 def _classify(
@@ -235,7 +236,7 @@ def _execute(client: Any, run: _Run, say: Progress) -> RunOutcome:
         kwargs = container_kwargs(
             run.image, run.command, run.limits, input_dir=run.input_dir,
             submission_dir=run.submission_dir, output_dir=out_dir, run_id=run.run_id,
-            deadline=deadline, engine_kind=run.engine.kind,
+            deadline=deadline, engine_kind=run.engine.kind, layout=run.layout,
         )  # fmt: skip
         container = None
         try:
@@ -294,12 +295,14 @@ def run_submission(
     client: Any = None,
     unsafe: bool = False,
     progress: Progress | None = None,
+    layout: Layout = SANDBOX_LAYOUT,
 ) -> RunOutcome:
     """Run ``image`` (with ``command``, else its own) once in the sandbox of DESIGN §5.
 
     Mounts ``input_dir`` at /input (ro), ``submission_dir`` at /submission (ro) and a fresh
-    capped directory at /output (rw). Never raises for the platform's problems: an engine
-    that is down, a missing image or an unenforceable control give status "error".
+    capped directory at /output (rw), or where ``layout`` says (same modes). Never raises for
+    the platform's problems: an engine that is down, a missing image or an unenforceable
+    control give status "error".
     """
     say = progress or (lambda _message: None)
     started = time.monotonic()
@@ -312,7 +315,7 @@ def run_submission(
         sub_dir = Path(submission_dir) if submission_dir else None
         run = _Run(
             image, command, Path(input_dir), sub_dir, Path(work_dir), limits, mount,
-            uuid.uuid4().hex, engine, unsafe,
+            uuid.uuid4().hex, engine, unsafe, layout,
         )  # fmt: skip
         outcome = _execute(client, run, say)
     except SandboxError as err:

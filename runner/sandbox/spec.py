@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from docker.types import LogConfig, Ulimit
@@ -57,14 +58,28 @@ def parse_size(text: str | int) -> int:
     raise ConfigError(f"invalid size {text!r}: use a positive number with a unit, e.g. 512m or 2g")
 
 
-def _mounts(input_dir: Path, submission_dir: Path | None, output_dir: Path) -> dict:
-    """The only host paths a participant container sees."""
+@dataclass(frozen=True)
+class Layout:
+    """Where the three mounts appear in the container (the modes never change)."""
+
+    input: str = "/input"  # read-only
+    submission: str = "/submission"  # read-only
+    output: str = "/output"  # read-write, size-capped
+
+
+SANDBOX_LAYOUT = Layout()
+# Codabench's compute worker layout, which scoring programs may hard-code (runner.program).
+CODABENCH_LAYOUT = Layout("/app/input", "/app/program", "/app/output")
+
+
+def _mounts(input_dir: Path, submission_dir: Path | None, output_dir: Path, layout: Layout) -> dict:
+    """The only host paths a container sees."""
     volumes = {
-        str(input_dir): {"bind": "/input", "mode": "ro"},
-        str(output_dir): {"bind": "/output", "mode": "rw"},
+        str(input_dir): {"bind": layout.input, "mode": "ro"},
+        str(output_dir): {"bind": layout.output, "mode": "rw"},
     }
     if submission_dir is not None:
-        volumes[str(submission_dir)] = {"bind": "/submission", "mode": "ro"}
+        volumes[str(submission_dir)] = {"bind": layout.submission, "mode": "ro"}
     return volumes
 
 
@@ -79,6 +94,7 @@ def container_kwargs(
     run_id: str,
     deadline: int,
     engine_kind: str = "docker",
+    layout: Layout = SANDBOX_LAYOUT,
 ) -> dict:
     """Arguments for ``client.containers.create``: every control of DESIGN §5, nothing else.
 
@@ -122,7 +138,7 @@ def container_kwargs(
         "use_config_proxy": False,  # docker-py would inject ~/.docker/config.json proxies
         "init": True,  # reap zombies and forward signals
         "runtime": limits.runtime,
-        "volumes": _mounts(input_dir, submission_dir, output_dir),
+        "volumes": _mounts(input_dir, submission_dir, output_dir, layout),
         "hostname": "sandbox",
         "privileged": False,
     }
