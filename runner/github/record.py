@@ -135,14 +135,10 @@ def read_candidates(records: Path, prefix: str) -> list[Candidate]:
 def over_limit(challenge: Challenge, results: Sequence[Result], record: Result) -> str | None:
     """The limit message if ``record`` would exceed its submitter's limits given ``results``
     (the store plus the records admitted before it), else None. The one call into limits."""
-    from runner.limits import check_submitter_limits
+    from runner.limits import admit
 
-    if record.status == "error":  # the platform's failure never counts
-        return None
-    phase = challenge.phase_at(record.created_at)
-    status = check_submitter_limits(
-        challenge, phase, results, record.participant, record.team, record.created_at
-    )
+    # admit knows the whole rule: entrants by user id, errors and re-evaluations are free.
+    (status,) = admit(challenge, results, [record], record.created_at)
     return None if status.allowed else status.message
 
 
