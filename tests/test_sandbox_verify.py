@@ -21,7 +21,8 @@ import docker
 import pytest
 
 from runner.errors import SandboxError
-from runner.models import ContainerSpec
+from runner.images import resolve_image
+from runner.models import BuildSpec, ContainerSpec, Submission
 from runner.sandbox import LABEL, check_engine, container_kwargs, run_submission
 from runner.sandbox.engine import ROOTLESS_OUTPUT_CAP
 from runner.sandbox.live import applied_limits, live_mismatches
@@ -370,3 +371,18 @@ def test_cgroup_v1_and_v2_files_are_read(tmp_path):
     assert applied_limits(7, *v1) is None  # a process the runner cannot see
     blind = _cgroup_tree(tmp_path / "ns", "0::/\n", {})
     assert applied_limits(42, *blind) is None  # another cgroup namespace: nothing to read
+
+
+def test_builds_are_refused_under_podman(tmp_path):
+    # Podman's compatible build API gives RUN steps the host network whatever is asked.
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text("FROM scratch\n")
+    submission = Submission(
+        "demo", "octocat", "b", tmp_path / "b.yaml", build=BuildSpec(context=tmp_path / "ctx")
+    )
+    with pytest.raises(SandboxError) as caught:
+        resolve_image(submission, LIMITS, client=_Engine("Podman Engine", CgroupVersion="1"))
+    assert caught.value.message == (
+        "image builds need Docker: Podman's Docker-compatible build API gives RUN steps the "
+        "host's network whatever is asked; build on a Docker runner"
+    )
