@@ -423,7 +423,7 @@ def _gvisor(client) -> str:
     pytest.skip("no runtime whose path is runsc is registered with this Docker engine")
 
 
-@pytest.mark.docker
+@pytest.mark.gvisor
 def test_gvisor_really_runs_the_container(docker_client, busybox_image, dirs):
     limits = replace(LIMITS, runtime=_gvisor(docker_client), pids=256, memory="256m")
     outcome = run_submission(
@@ -434,7 +434,7 @@ def test_gvisor_really_runs_the_container(docker_client, busybox_image, dirs):
     assert outcome.predictions.read_text() == GVISOR_VERSION + "\n"  # gVisor's kernel, not ours
 
 
-@pytest.mark.docker
+@pytest.mark.gvisor
 def test_gvisor_with_too_few_pids_is_refused(docker_client, busybox_image, dirs):
     runtime = _gvisor(docker_client)
     outcome = run_submission(
