@@ -69,5 +69,6 @@ def test_own_data_shows_the_container_output_hidden_data_does_not(
     ]
     assert main([*args, "--force"]) == 1  # the challenge's (demo-key) hidden data
     out = capsys.readouterr().out
-    assert out.splitlines()[1:] == ["status: failed (exited with code 2)"]
+    # Hidden inputs: the exit code could encode one of them, so it is not named (issue 9.9).
+    assert out.splitlines()[1:] == ["status: failed (exited with a non-zero code)"]
     assert "mean_radius" not in out

@@ -447,3 +447,12 @@ def test_gvisor_with_too_few_pids_is_refused(docker_client, busybox_image, dirs)
         "a pids limit of at least 128: its own threads count). Fix the host (cgroup "
         "controllers, runtime, privileges) or pass --unsafe to run without these controls",
     )
+
+
+@pytest.mark.docker
+def test_public_inputs_keep_the_exact_exit_code(docker_client, busybox_image, dirs):
+    outcome = run_submission(
+        busybox_image, ["sh", "-c", "kill -TERM $$"], **dirs, limits=LIMITS,
+        client=docker_client, public_inputs=True,
+    )  # fmt: skip
+    assert (outcome.status, outcome.message) == ("failed", "exited with code 143 (signal SIGTERM)")

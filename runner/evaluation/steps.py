@@ -147,11 +147,13 @@ def ingest(
     image: ImageRef | None = None,
     unsafe: bool = False,
     progress: Progress | None = None,
+    public_inputs: bool = False,
 ) -> Ingested:
     """Obtain predictions: the committed file, or a sandboxed run on the hidden inputs.
 
     ``built`` and ``image`` are the build step's outcome; without an image the submission's
-    image is pulled (or built) here.
+    image is pulled (or built) here. ``public_inputs`` (sample inputs, the caller's own
+    data) lets the message name the exact exit code, which hidden inputs never do.
     """
     if submission.kind == "predictions":
         return Ingested(OK, predictions=submission.predictions)
@@ -164,7 +166,9 @@ def ingest(
         if image is None:
             return refused
         timings["image"] = time.monotonic() - start
-    return _run(challenge, submission, inputs, work_dir, image, timings, unsafe, progress)
+    return _run(
+        challenge, submission, inputs, work_dir, image, timings, unsafe, progress, public_inputs
+    )
 
 
 def _run(
@@ -176,6 +180,7 @@ def _run(
     timings: dict[str, float],
     unsafe: bool,
     progress: Progress | None,
+    public_inputs: bool,
 ) -> Ingested:
     from runner.sandbox import run_submission
 
@@ -188,6 +193,7 @@ def _run(
         limits=challenge.container,
         unsafe=unsafe,
         progress=progress,
+        public_inputs=public_inputs,
     )
     return Ingested(
         outcome.status,

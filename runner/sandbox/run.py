@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import time
 import uuid
 from collections.abc import Sequence
@@ -74,6 +75,14 @@ class RunOutcome:
     duration_s: float = 0.0
     predictions: Path | None = None
     container_id: str | None = None
+
+
+def exit_message(code: int) -> str:
+    """The exact exit code (and signal): only for runs on public or the caller's own inputs."""
+    if code > 128:
+        with contextlib.suppress(ValueError):
+            return f"exited with code {code} (signal {signal.Signals(code - 128).name})"
+    return f"exited with code {code}"
 
 
 def coarse_seconds(seconds: float) -> float:
@@ -296,13 +305,15 @@ def run_submission(
     unsafe: bool = False,
     progress: Progress | None = None,
     layout: Layout = SANDBOX_LAYOUT,
+    public_inputs: bool = False,
 ) -> RunOutcome:
     """Run ``image`` (with ``command``, else its own) once in the sandbox of DESIGN §5.
 
     Mounts ``input_dir`` at /input (ro), ``submission_dir`` at /submission (ro) and a fresh
     capped directory at /output (rw), or where ``layout`` says (same modes). Never raises for
     the platform's problems: an engine that is down, a missing image or an unenforceable
-    control give status "error".
+    control give status "error". ``public_inputs`` (sample inputs, the caller's own data):
+    the message names the exact exit code; for hidden inputs it never does.
     """
     say = progress or (lambda _message: None)
     started = time.monotonic()
@@ -327,5 +338,7 @@ def run_submission(
         outcome = RunOutcome("error", "the container engine failed during the run", str(err))
     exact = outcome.duration_s or time.monotonic() - started
     outcome = replace(outcome, duration_s=coarse_seconds(exact))
+    if public_inputs and outcome.status == "failed" and outcome.message == NON_ZERO:
+        outcome = replace(outcome, message=exit_message(outcome.exit_code or 0))
     say(f"finished: {outcome.status}")
     return outcome
