@@ -555,3 +555,46 @@ def test_a_metric_label_heads_its_board_column(tmp_path) -> None:
     )
     page = (build(root, NOW) / "challenges/cells/index.html").read_text()
     assert 'is better">Total loss ↓</button></th>' in page
+
+
+def test_a_baseline_marked_after_its_first_evaluation_is_listed_once(tmp_path: Path) -> None:
+    """maint/baseline was evaluated once before `baseline: true`: one baseline row on the
+    board, no rank, and maint is not counted as a participant on the home page."""
+    from dataclasses import replace as with_
+
+    from site_repo import Eval, result
+
+    from runner.records import write_result
+
+    root = make_repo(tmp_path / "repo")
+    early = result(Eval("maint", "baseline", 0, 0.89, 0.33), 20)
+    write_result(root / "results", with_(early, baseline=False))
+    site = build(root, NOW)
+    page = (site / "challenges/cells/index.html").read_text()
+    rows = board_rows(page, "Ranking (public split)")
+    assert [r[:3] for r in rows] == [
+        ["1", "carol", "xss"],
+        ["2", "red-team ( alice )", "gbm"],
+        ["—", "maint baseline", "baseline"],
+        ["3", "bob", "forest"],
+    ]
+    home = (site / "index.html").read_text()
+    home_rows = board_rows(home.replace("<thead>", "<caption>home</caption><thead>", 1), "home")
+    assert home_rows[0][2] == "3"
+    badge = json.loads((site / "challenges/cells/badges/leader.json").read_text())
+    assert badge["message"] == "leader bob (roc_auc 0.9700)"
+    assert not (site / "challenges/cells/badges/entrants/maint.json").exists()
+
+
+def test_challenge_page_links_the_repository_in_github_actions(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo")
+    env = {"GITHUB_REPOSITORY": "org/challenges", "GITHUB_SERVER_URL": "https://github.com"}
+    with mock.patch.dict(os.environ, env):
+        site = build(root, NOW)
+    page = (site / "challenges/cells/index.html").read_text()
+    assert (
+        '<p class="cr-actions"><a class="md-button md-button--primary" '
+        'href="../../how-to-submit.html">How to submit</a> <a class="md-button" '
+        'href="https://github.com/org/challenges/tree/HEAD/challenges/cells">Challenge files</a> '
+        '<a href="https://github.com/org/challenges" rel="noopener">Repository</a></p>'
+    ) in page

@@ -78,6 +78,16 @@ def home_page(site: SiteData, intro: str) -> GeneratedPage:
 _STATE_ORDER = {"open": "0", "upcoming": "1", "closed": "2"}
 
 
+def _baseline_only(data: ChallengeData) -> set[str]:
+    """Entrants whose every submission is a baseline (as the boards decide: by each
+    submission's latest record, so one marked after its first evaluation counts once)."""
+    latest: dict[tuple[str, str], object] = {}
+    for r in sorted(data.results, key=lambda r: (r.created_at, r.evaluation_id)):
+        latest[(r.participant, r.submission)] = r
+    competing = {r.entrant for r in latest.values() if not r.baseline}
+    return {r.entrant for r in latest.values() if r.baseline} - competing
+
+
 def _home_row(data: ChallengeData, now: datetime) -> dict[str, object]:
     ch = data.challenge
     status = challenge_status(ch, now)
@@ -89,7 +99,7 @@ def _home_row(data: ChallengeData, now: datetime) -> dict[str, object]:
         "state": status.state,
         "state_sort": _STATE_ORDER[status.state] + ch.title,
         "status": status.text,
-        "participants": len({r.entrant for r in data.results if not r.baseline}),
+        "participants": len({r.entrant for r in data.results} - _baseline_only(data)),
         "submissions": len({(r.participant, r.submission) for r in data.results}),
         "leader": leader[0] if leader else None,
         "leader_score": leader[1] if leader else "",
