@@ -271,6 +271,8 @@ def repo(tmp_path: Path) -> Path:
 def test_evaluate_refuses_a_crafted_file_with_exit_1_never_a_crash(
     name: str, repo: Path, tmp_path: Path
 ) -> None:
+    """The loader's predictions check (what `validate` and `pr prepare` run) refuses these
+    before anything is evaluated or recorded, with scoring's own message, and never crashes."""
     folder = repo / "submissions/breast-cancer/mona"
     (folder / "crafted.csv").write_bytes(CLI_FILES[name].replace(b"id,p", b"id,malignant", 1))
     manifest = folder / "crafted.yaml"
