@@ -246,3 +246,21 @@ def test_unknown_metric_lists_the_known_names() -> None:
     with pytest.raises(KeyError) as caught:
         get_metric("f2")
     assert caught.value.args[0] == f"unknown metric 'f2'; known metrics: {', '.join(names())}"
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_one_sort_placements_equal_the_two_sort_ones(seed: int) -> None:
+    from runner.metrics.ranking import placements
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    positive = rng.random(n) < 0.4
+    positive[:2] = [True, False]
+    scores = np.round(rng.random(n), int(rng.integers(0, 3)))  # many ties
+    scores[rng.random(n) < 0.1] = -0.0  # the same score as 0.0
+    fast = placements(positive, scores)
+    slow = placements(positive, scores - 1.0)  # negative scores take the two-sort path
+    assert [sorted(a.tolist()) for a in fast] == [sorted(a.tolist()) for a in slow]
+    assert get_metric("roc_auc")(positive.astype(int), scores) == pytest.approx(
+        sk.roc_auc_score(positive, scores), abs=1e-12
+    )

@@ -8,7 +8,8 @@ Unpacked archives are cached in ``<cache>/<sha256>/`` (cache: ``$CHALLENGE_RUNNE
 or ``~/.cache/challenge-runner``, mode 0700). Work happens in ``<cache>/.partial-<pid>-*``
 and the finished tree is renamed into place, so a crash never leaves a half entry; partial
 folders of dead processes are removed on the next call. A complete entry is trusted as is:
-delete it to force a fresh unpack.
+delete it to force a fresh unpack. The scorer keeps the truth prepared once (typed, split,
+its ids hashed) in ``<entry>/prepared/`` (``runner.truthcache``), beside ``inputs/``.
 """
 
 from __future__ import annotations

@@ -46,10 +46,12 @@ def id_keys(ids: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
     words = np.empty((len(ids), width), np.uint64)
     for j in range(width):
         at = offsets[:-1] + 8 * j
-        word = windows[np.minimum(at, len(windows) - 1)]
-        near_end = np.flatnonzero(at >= body)  # the last few ids: read the padded tail
-        word[near_end] = tail[np.minimum(at[near_end] - body, len(tail) - 1)]
-        np.bitwise_and(word, _MASKS[np.clip(lengths - 8 * j, 0, 8)], out=words[:, j])
+        # Offsets ascend: only the last few ids start too near the end for ``windows``.
+        split = int(np.searchsorted(at, body))
+        word = words[:, j]
+        word[:split] = windows[at[:split]]
+        word[split:] = tail[np.minimum(at[split:] - body, len(tail) - 1)]
+        word &= _MASKS[np.clip(lengths - 8 * j, 0, 8)]
     return words, lengths.astype(np.int32, copy=False)
 
 
@@ -66,13 +68,15 @@ def _windows(buffer: pa.Buffer | None, size: int) -> tuple[np.ndarray, int, np.n
 
 
 def _hash(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    h = lengths.astype(np.uint64) * _K0
+    h = lengths.astype(np.uint64)
+    h *= _K0
+    shifted = np.empty_like(h)  # one scratch array: no temporary per step
     for j in range(words.shape[1]):
         h ^= words[:, j]
         h *= _K1
-        h ^= h >> np.uint64(31)
+        h ^= np.right_shift(h, np.uint64(31), out=shifted)
     h *= _K2
-    h ^= h >> np.uint64(29)
+    h ^= np.right_shift(h, np.uint64(29), out=shifted)
     return h
 
 
@@ -146,20 +150,24 @@ class IdIndex:
 
     def _compare(self, slot: np.ndarray, words: np.ndarray, lengths: np.ndarray) -> Any:
         """The truth row in each slot if it holds the same id, -1 if another; None when a
-        slot is empty (the id is not in the truth)."""
-        found = self.table[slot].astype(np.int64) - 1
-        if (found < 0).any():
+        slot is empty (the id is not in the truth). In place where it can: every 24 MB
+        temporary costs page faults (bench/bench_evaluate_large.py)."""
+        found = self.table[slot].astype(np.intp)
+        if not found.all():
             return None
+        found -= 1
         same = self.lengths[found] == lengths
         for j, column in enumerate(self.words):
             same &= column[found] == words[:, j]
-        found[~same] = -1
+        np.invert(same, out=same)
+        found[same] = -1
         return found
 
 
 def _home(table: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    bits = len(table).bit_length() - 1
-    return (hashes >> np.uint64(64 - bits)).astype(np.int64)
+    """The home slot of each hash (its top bits), computed in place in ``hashes``."""
+    hashes >>= np.uint64(64 - (len(table).bit_length() - 1))
+    return hashes.view(np.int64)
 
 
 def _insert(table: np.ndarray, hashes: np.ndarray) -> None:
