@@ -3,14 +3,17 @@
 Each file below once ended in a traceback (exit 3, no record) or is a member of the same class:
 line endings, encodings, sizes, quotes, field counts, numbers, and things that are not a file.
 Every one must become a ``PredictionsError`` with a participant-safe message naming the line
-and the fix; the last tests run the whole ``challenge-runner evaluate`` command on such files
-and check the exit code (1, never 3) and the ``invalid`` record.
+and the fix. Through the whole ``challenge-runner evaluate`` command (a fresh interpreter, so a
+crash would exit 3): a committed file is refused by the loader's check with exit 1, and a file
+a container writes from hidden inputs gets an ``invalid`` record with the withheld reason (the
+exact one sealed for maintainers). ``validate``'s own check never crashes on them either.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -256,6 +259,11 @@ CLI_FILES = {
     "two_million_column_row": HOSTILE["two_million_column_row"][0],
     "unterminated_quote_then_megabytes": HOSTILE["unterminated_quote_then_megabytes"][0],
 }
+WITHHELD = (
+    "/output/predictions.csv does not match the challenge's format: a CSV with the header "
+    "`id,malignant` and one row per test id. The exact reason is withheld because the file was "
+    "written from hidden inputs; run your container on the public sample inputs to see it."
+)
 
 
 @pytest.fixture
@@ -265,6 +273,16 @@ def repo(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "submissions", root / "submissions")
     shutil.copy(REPO / "teams.yaml", root / "teams.yaml")
     return root
+
+
+def _evaluate(manifest: Path, repo: Path, cache: Path) -> subprocess.CompletedProcess:
+    """The command in a fresh interpreter: a crash would exit 3."""
+    return subprocess.run(
+        [sys.executable, "-m", "runner", "evaluate", str(manifest), "--root", str(repo),
+         "--no-limits", "--json"],
+        capture_output=True, text=True, cwd=repo,
+        env=dict(os.environ, CHALLENGE_RUNNER_CACHE=str(cache)),
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(CLI_FILES))
@@ -279,12 +297,7 @@ def test_evaluate_refuses_a_crafted_file_with_exit_1_never_a_crash(
     manifest.write_text(
         "challenge: breast-cancer\nparticipant: mona\nname: crafted\npredictions: crafted.csv\n"
     )
-    env = dict(os.environ, CHALLENGE_RUNNER_CACHE=str(tmp_path / "cache"))
-    done = subprocess.run(
-        [sys.executable, "-m", "runner", "evaluate", str(manifest), "--root", str(repo),
-         "--no-limits", "--json"],
-        capture_output=True, text=True, env=env, cwd=repo,
-    )  # fmt: skip
+    done = _evaluate(manifest, repo, tmp_path / "cache")
     # validate's check of the file against the public ids refuses it before evaluation
     # (issue 11: a file validate refuses is never evaluated, so never counted): exit 1 with a
     # problem naming the file, never a crash (exit 3), and no record.
@@ -292,3 +305,42 @@ def test_evaluate_refuses_a_crafted_file_with_exit_1_never_a_crash(
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
     assert "submissions/breast-cancer/mona/crafted.csv" in done.stderr + done.stdout
     assert not (repo / "results/breast-cancer/mona/crafted").exists()
+
+
+CONTAINER_WRITES = {  # what the container's predict.py writes to /output/predictions.csv
+    "cr_only_line_endings": "b'id,malignant\\r' + b'1,0.5\\r' * 1000",
+    "two_million_column_row": "b'id,malignant\\n1,0.1\\n2,0.5' + b',1' * 2_000_000 + b'\\n'",
+    "unterminated_quote_then_megabytes": "b'id,malignant\\n\"1,0.1\\n' + b'2,0.2\\n' * (2 << 20)",
+}
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", list(CONTAINER_WRITES))
+def test_a_container_writing_a_crafted_file_gets_an_invalid_record(
+    name: str, repo: Path, tmp_path: Path, python_image: str
+) -> None:
+    from runner.data import decrypt_text
+
+    model = repo / "submissions/breast-cancer/hubot/model/predict.py"
+    model.write_text(f"open('/output/predictions.csv', 'wb').write({CONTAINER_WRITES[name]})\n")
+    manifest = repo / "submissions/breast-cancer/hubot/small-logreg.yaml"
+    done = _evaluate(manifest, repo, tmp_path / "cache")
+    assert done.returncode == 1, done.stderr
+    record = json.loads(done.stdout)
+    assert (record["status"], record["message"]) == ("invalid", WITHHELD)
+    written = list((repo / "results/breast-cancer/hubot/small-logreg").glob("*.json"))
+    assert [json.loads(p.read_text())["status"] for p in written] == ["invalid"]
+    identity = (repo / "challenges/breast-cancer/demo-key.txt").read_text()
+    assert decrypt_text(record["detail"], identity) == HOSTILE[name][1].replace(
+        "'p'", "'malignant'"
+    )
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_validate_checks_a_crafted_file_without_crashing(name: str, tmp_path: Path) -> None:
+    from runner.loader.predictions import check_predictions
+
+    path = tmp_path / "predictions.csv"
+    path.write_bytes(HOSTILE[name][0])
+    problems = check_predictions(path, SPEC, None)  # no public ids: ids cannot be judged
+    assert all(p.message for p in problems)

@@ -29,7 +29,7 @@ from pyarrow import csv as pacsv
 from runner import models
 from runner.arrow import as_numpy, from_numpy, text_array, text_scalar
 from runner.errors import PredictionsError
-from runner.predictions import expected_header, first_invalid_utf8, read_predictions
+from runner.predictions import check_file, expected_header, first_invalid_utf8, read_predictions
 
 PUBLIC_ID_FILES = ("sample_submission.csv", "test.csv")  # searched in this order
 SHOWN = 3  # offending rows named in a message
@@ -100,6 +100,10 @@ def check_predictions(
     early = _check_bytes(path, spec, public)
     if early:
         return early
+    try:  # what no CSV parser may see: bare CR line ends, archives, NUL, a link or FIFO
+        check_file(path, spec)
+    except PredictionsError as err:
+        return [CsvProblem(None, err.message)]
     try:
         return _check_rows(path, spec, public)
     except (csv.Error, pa.ArrowException, ValueError, OverflowError):

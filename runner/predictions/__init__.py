@@ -39,7 +39,13 @@ from runner.models import PredictionsSpec
 from runner.predictions.csvread import NUMBER, first_invalid_utf8, read_table
 from runner.predictions.ids import match_ids
 from runner.predictions.index import IdIndex
-from runner.predictions.source import check_header, expected_header, has_rows, open_bytes
+from runner.predictions.source import (
+    check_header,
+    expected_header,
+    has_rows,
+    header_text,
+    open_bytes,
+)
 from runner.predictions.text import fail
 from runner.predictions.values import check_values
 
@@ -50,6 +56,7 @@ __all__ = [
     "NUMBER",
     "IdIndex",
     "Predictions",
+    "check_file",
     "expected_header",
     "first_invalid_utf8",
     "read_predictions",
@@ -108,6 +115,19 @@ def read_predictions(
     order = match_ids(path, ids, truth)
     columns = {c.name: check_values(path, c, table.column(c.name), ids) for c in spec.columns}
     return _reorder(spec, ids, columns, truth, order)
+
+
+def check_file(path: Path, spec: PredictionsSpec, *, max_bytes: int | None = None) -> None:
+    """The checks that come before any CSV parser sees the file (``read_predictions`` runs
+    them first): a regular file, not a link, FIFO or device, 1 byte to the size cap, not an
+    archive or UTF-16, a first line ended by LF or CRLF, without NUL, in UTF-8. Raises
+    ``PredictionsError``; a file that passes is safe to hand to ``csv`` and pyarrow."""
+    path = Path(path)
+    data = open_bytes(path, spec.max_bytes if max_bytes is None else max_bytes, spec)
+    try:
+        header_text(path, data, spec)
+    finally:
+        data.close()
 
 
 def _truth_ids(values: Any, id_type: pa.DataType) -> pa.Array | IdIndex | None:

@@ -73,6 +73,17 @@ def _check_size(path: Path, size: int, limit: int, spec: PredictionsSpec) -> Non
 
 def check_header(path: Path, data: mmap.mmap, spec: PredictionsSpec) -> None:
     """The first line names exactly the declared columns; raises otherwise."""
+    text = header_text(path, data, spec)
+    try:
+        found = next(csv.reader([text])) if text else [""]
+    except csv.Error:
+        found = [text]  # reported below as a header without the expected columns
+    _check_names(path, found, text, spec)
+
+
+def header_text(path: Path, data: mmap.mmap, spec: PredictionsSpec) -> str:
+    """The first line as text, once its bytes are known safe to parse: not an archive or
+    UTF-16, not longer than ``HEADER_MAX``, ended by LF or CRLF, no NUL, UTF-8."""
     head = data[: HEADER_MAX + 1]
     for magic, what in MAGIC.items():
         if head.startswith(magic):
@@ -95,14 +106,9 @@ def check_header(path: Path, data: mmap.mmap, spec: PredictionsSpec) -> None:
     if b"\0" in line:
         fail(path, "the header line holds NUL bytes; save the file as UTF-8 text")
     try:
-        text = line.decode("utf-8").removeprefix("\ufeff")
+        return line.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as err:
         fail(path, utf8_message(1, err.start + 1))
-    try:
-        found = next(csv.reader([text])) if text else [""]
-    except csv.Error:
-        found = [text]  # reported below as a header without the expected columns
-    _check_names(path, found, text, spec)
 
 
 def has_rows(data: mmap.mmap) -> bool:
