@@ -114,7 +114,9 @@ def check_predictions(
         ]
 
 
-def _check_rows(path: Path, spec: models.PredictionsSpec, public) -> list[CsvProblem]:
+def _check_rows(
+    path: Path, spec: models.PredictionsSpec, public: PublicIds | None
+) -> list[CsvProblem]:
     header = _header(path)
     problems, names = _check_header(header, spec)
     if names is None:
