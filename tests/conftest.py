@@ -1,9 +1,10 @@
 """Shared fixtures: the Docker engine and the offline test images.
 
 ``docker_client`` skips (with the engine's error as the reason) where no engine answers.
-Where the engine or Chromium must be there (CI sets ``CHALLENGE_RUNNER_REQUIRE_DOCKER=1``
-and ``CHALLENGE_RUNNER_REQUIRE_BROWSER=1``), a skipped ``docker`` or ``browser`` test is
-reported as a failure instead: a suite that silently skipped is not a suite that passed.
+Where the engine, Chromium or act must be there (CI sets ``CHALLENGE_RUNNER_REQUIRE_DOCKER=1``,
+``..._BROWSER=1`` and ``..._WORKFLOWS=1``), a skipped ``docker``, ``browser`` or
+``workflows`` test is reported as a failure instead: a suite that silently skipped is not a
+suite that passed.
 ``busybox_image`` and ``python_image`` build their image once per session with
 ``scripts/build-test-images.sh`` (cached by tag, so usually instant); a file lock keeps
 parallel pytest-xdist workers from building the same image twice.
@@ -117,6 +118,7 @@ _REQUIRED = {
     "podman": "CHALLENGE_RUNNER_REQUIRE_PODMAN",
     "docker": "CHALLENGE_RUNNER_REQUIRE_DOCKER",
     "browser": "CHALLENGE_RUNNER_REQUIRE_BROWSER",
+    "workflows": "CHALLENGE_RUNNER_REQUIRE_WORKFLOWS",
 }
 
 

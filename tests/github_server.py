@@ -6,6 +6,8 @@ implements only the endpoints ``runner.github`` calls, answers with the JSON sha
 inspects: comments, commit statuses, labels. Trees, blobs, file contents by ref, commits,
 compares and pull-request file lists come from a real git repository on disk
 (``GitRepo``), so modes (symlink 120000, submodule 160000), SHAs and ancestry are git's own.
+The same repository is served for ``git fetch``/``git push`` at ``<url>/<owner>/<repo>.git``
+(tests/git_http.py).
 
 Use ``with serve(ServerState(GitRepo(tmp_path / "repo"))) as server:`` in a fixture.
 """
@@ -25,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from git_http import is_git_request, serve_git
 
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 
@@ -251,6 +255,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
+        if is_git_request(self.path):  # git fetch/push over smart HTTP (tests/git_http.py)
+            state = self.server_ref.state
+            serve_git(self, state.repo.path, state.full_name, state.tokens)
+            return
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query))
         length = int(self.headers.get("Content-Length") or 0)

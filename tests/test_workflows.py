@@ -131,7 +131,7 @@ def test_evaluate_separates_ingest_from_truth_and_tokens():
     assert re.findall(r"secrets\.(\w+)", text) == ["INGEST_KEY"]
     assert "github.token" not in text and "GITHUB_TOKEN" not in text
     for name in ("stage", "score"):
-        assert jobs[name]["environment"] == "evaluation"
+        assert jobs[name]["environment"] == "challenge-${{ matrix.challenge }}"
         assert "INGEST_KEY" not in yaml.safe_dump(jobs[name])
         assert "pr ingest" not in yaml.safe_dump(jobs[name])
     assert jobs["ingest"]["environment"] == "ingest"
@@ -257,3 +257,37 @@ def test_final_report_waits_for_the_pending_comment():
     jobs = load(ROOT / ".github/workflows/evaluate.yml")["jobs"]
     assert "acknowledge" in jobs["report"]["needs"]
     assert jobs["report"]["if"] == "${{ always() }}"  # a failed prepare is reported too
+
+
+def test_each_challenge_key_lives_in_its_own_environment():
+    """A new challenge needs an environment challenge-<id> with the secret CHALLENGE_KEY,
+    not an edit here; a job sees only the key of the challenge its matrix entry names."""
+    jobs = load(ROOT / ".github/workflows/evaluate.yml")["jobs"]
+    for name, job in jobs.items():
+        found = set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job)))
+        assert found <= {"INGEST_KEY", "CHALLENGE_KEY"}, (name, found)
+        if "CHALLENGE_KEY" in found:
+            assert job["environment"] == "challenge-${{ matrix.challenge }}", name
+            assert any("--key-env CHALLENGE_KEY" in s.get("run", "") for s in job["steps"]), name
+
+
+def test_every_job_installs_from_the_hash_pinned_lock():
+    for file, job, step in all_steps():
+        script = step.get("run", "")
+        if "pip install" not in script or file == "action.yml":
+            continue
+        lines = [line.strip() for line in script.splitlines() if "pip install" in line]
+        for line in lines:
+            assert "--require-hashes -r" in line or "--no-deps" in line, (file, job, line)
+        assert any("requirements/runtime.lock" in line for line in lines), (file, job)
+
+
+def test_uploads_keep_dotfiles_and_can_be_repeated_by_a_rerun():
+    uploads = [
+        (f, j, s) for f, j, s in all_steps() if s.get("uses", "").startswith("actions/upload-art")
+    ]
+    assert len(uploads) == 5
+    for file, job, step in uploads:
+        assert step["with"].get("overwrite") is True, (file, job)  # "Re-run failed jobs"
+    [plan] = [s for f, j, s in uploads if s["with"]["name"] == "plan"]
+    assert plan["with"]["include-hidden-files"] is True  # model/.modelrc, .dockerignore

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,7 +54,43 @@ def _outputs(values: dict[str, str]) -> None:
 
 
 def _matrix(items: Iterable[Item]) -> str:
-    return json.dumps({"include": [{"item": i.key, "slug": i.slug, "kind": i.kind} for i in items]})
+    # `challenge` names the job's environment (challenge-<id>), which holds that key alone.
+    return json.dumps(
+        {
+            "include": [
+                {"item": i.key, "slug": i.slug, "kind": i.kind, "challenge": i.challenge}
+                for i in items
+            ]
+        }
+    )
+
+
+KEY_ENV = click.option(
+    "--key-env",
+    default=None,
+    metavar="VAR",
+    help="Read the challenge's age identity from VAR (e.g. CHALLENGE_KEY, the secret of the "
+    "environment challenge-<id>) instead of its data.hidden.key_env.",
+)
+
+
+def _with_key(plan_dir: Path, item: Item, root: Path, key_env: str | None) -> Mapping[str, str]:
+    """The environment, with ``--key-env``'s value under the challenge's own key_env name."""
+    if key_env is None:
+        return os.environ
+    from runner.errors import DataError
+    from runner.github.stages import load_item
+
+    if not os.environ.get(key_env):
+        raise DataError(
+            f"--key-env {key_env}: that environment variable is not set; give the environment "
+            f"challenge-{item.challenge} a secret {key_env} holding the challenge's key"
+        )
+    challenge, _ = load_item(plan_dir, item, root)
+    env = dict(os.environ)
+    if challenge.hidden.key_env:
+        env[challenge.hidden.key_env] = env[key_env]
+    return env
 
 
 @click.group()
@@ -134,7 +170,10 @@ def build(root: Path, plan_dir: Path, item: str, out: Path) -> int:
 @item_option
 @click.option("--out", type=DIR, required=True)
 @click.option("--recipient-env", default="INGEST_RECIPIENT", show_default=True)
-def stage(root: Path, plan_dir: Path, item: str, out: Path, recipient_env: str) -> int:
+@KEY_ENV
+def stage(
+    root: Path, plan_dir: Path, item: str, out: Path, recipient_env: str, key_env: str | None
+) -> int:
     """Encrypt the hidden inputs (never the truth) to the ingest key, for the ingest job."""
     from runner.github import stages
     from runner.github.prepare import read_plan
@@ -145,7 +184,7 @@ def stage(root: Path, plan_dir: Path, item: str, out: Path, recipient_env: str) 
         found,
         root.absolute(),
         out,
-        os.environ,
+        _with_key(plan_dir, found, root.absolute(), key_env),
         stages.secret_env(os.environ, recipient_env),
     )
     click.echo(f"staged inputs for {item}: {path}")
@@ -186,15 +225,18 @@ def ingest(
 @item_option
 @click.option("--ingested", type=DIR, default=None, help="The ingest job's output (containers).")
 @click.option("--out", type=DIR, default="records", show_default=True, help="A results folder.")
-def score(root: Path, plan_dir: Path, item: str, ingested: Path | None, out: Path) -> int:
+@KEY_ENV
+def score(
+    root: Path, plan_dir: Path, item: str, ingested: Path | None, out: Path, key_env: str | None
+) -> int:
     """Score one item against the hidden truth and write its record under OUT."""
     from runner.github import stages
     from runner.github.prepare import read_plan
 
     plan = read_plan(plan_dir)
-    path = stages.score(
-        plan, plan_dir, stages.find_item(plan, item), root.absolute(), ingested, out, os.environ
-    )
+    found = stages.find_item(plan, item)
+    env = _with_key(plan_dir, found, root.absolute(), key_env)
+    path = stages.score(plan, plan_dir, found, root.absolute(), ingested, out, env)
     click.echo(f"recorded {path}")
     return 0
 
