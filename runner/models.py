@@ -147,6 +147,7 @@ class ContainerSpec:
     build_timeout_s: float = 900.0
     image_max_size: str = "4g"
     runtime: str | None = None  # e.g. "runsc" for gVisor
+    gpus: int = 0  # passed as a device request; check_engine needs a GPU runtime for it
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class Challenge:
     scoring: Path | None = None  # challenges/<id>/scoring.py (trusted maintainer code)
     program: ScoringProgram | None = None  # a foreign scoring program, run unmodified
     sha256: str = ""  # of challenge.yaml and scoring.py: a change makes records stale
+    runs_on: tuple[str, ...] = ()  # runner labels of the ingest jobs (default ubuntu-latest)
 
     @property
     def primary(self) -> MetricSpec:

@@ -88,6 +88,7 @@ class Job:
     start: float | None = None
     end: float | None = None
     steps: list[list] = field(default_factory=list)  # [name, start, end]
+    matrix: dict = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -107,7 +108,7 @@ class ActRun:
 
     def result(self, job: str) -> str:
         """success / failure / skipped for a job id (matrix runs: all of them must agree)."""
-        results = {j.result for name, j in self.jobs.items() if name.split(" ")[0] == job}
+        results = {j.result for n, j in self.jobs.items() if job in (n, n.split(" ")[0])}
         return results.pop() if len(results) == 1 else ",".join(sorted(results)) or "skipped"
 
 
@@ -160,10 +161,12 @@ class ActWorld:
         event: dict,
         *,
         run_id: int = 1,
+        attempt: int = 1,
         timeout: float = 900,
     ) -> ActRun:
-        """Run ``.github/workflows/<workflow>`` of the origin's main for ``event``."""
-        work = self.tmp / f"work-{run_id}-{workflow}"
+        """Run ``.github/workflows/<workflow>`` of the origin's main for ``event`` (a second
+        ``attempt`` of the same ``run_id`` is "Re-run jobs": the run's artifacts remain)."""
+        work = self.tmp / f"work-{run_id}-{attempt}-{workflow}"
         shutil.rmtree(work, ignore_errors=True)
         subprocess.run(["git", "clone", "-q", str(self.origin.path), str(work)], check=True)
         subprocess.run(
@@ -182,6 +185,7 @@ class ActWorld:
             "GITHUB_SERVER_URL": self.server.url,
             "GITHUB_API_URL": self.server.url,
             "GITHUB_RUN_ID": str(run_id),
+            "GITHUB_RUN_ATTEMPT": str(attempt),
             "AGENT_TOOLSDIRECTORY": str(self.tools),  # setup-python's tool cache
             "ACT_ARTIFACTS": str(self.artifacts),
             "ACT_STANDINS": str(ACTIONS),
@@ -289,7 +293,7 @@ def _note(run: ActRun, raw: str, now: float) -> None:
     run.lines.append(f"[{key}] {entry.get('msg', '').rstrip()}")
     if not job_name:
         return
-    job = run.jobs.setdefault(key, Job(key))
+    job = run.jobs.setdefault(key, Job(key, matrix=entry.get("matrix") or {}))
     if job.start is None:
         job.start = now
     if entry.get("msg", "").startswith("⭐ Run "):

@@ -81,7 +81,7 @@ def test_a_bug_exits_3_and_saves_the_traceback(monkeypatch, tmp_path, capsys) ->
     monkeypatch.setattr(cli.cli, "main", boom)
     assert main([]) == 3
     err = capsys.readouterr().err
-    log = tmp_path / "challenge-runner-crash.log"
+    [log] = tmp_path.glob("challenge-runner-crash-*.log")
     assert err.startswith("internal error: KeyError: 'surprise'\n")
     assert str(log) in err
     assert "Traceback" in log.read_text() and "surprise" in log.read_text()

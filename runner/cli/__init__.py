@@ -6,7 +6,8 @@ importing pandas, docker or GitHub (start-up stays fast) and a command's module 
 only when it runs.
 
 ``main`` is the one error handler: a ``RunnerError`` prints its message and exits 1, a bug
-prints a short note, saves the traceback to a log and exits 3.
+prints a short note, saves the traceback to a log of its own and exits 3 (``runner.cli.crash``
+says where the traceback goes, in GitHub Actions too).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import tempfile
 import traceback
-from pathlib import Path
 
 import click
 
@@ -78,17 +77,8 @@ def cli() -> None:
     """
 
 
-def crash_log_path() -> Path:
-    """Where the traceback of an unexpected error is saved."""
-    base = os.environ.get("CHALLENGE_RUNNER_LOG_DIR") or tempfile.gettempdir()
-    return Path(base) / "challenge-runner-crash.log"
-
-
-def _save_traceback() -> Path:
-    path = crash_log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(traceback.format_exc(), encoding="utf-8")
-    return path
+def _stderr(text: str) -> None:
+    click.echo(text, err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,12 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: {err}", err=True)
         return err.exit_code
     except Exception as err:  # the one place a bug is caught: report it, keep the traceback
-        log = _save_traceback()
-        click.echo(
-            f"internal error: {type(err).__name__}: {err}\n"
-            f"This is a bug in challenge-runner; the traceback is in {log}. Please report it.",
-            err=True,
-        )
+        from runner.cli import crash
+
+        args = sys.argv[1:] if argv is None else argv
+        crash.report(err, traceback.format_exc(), args, os.environ, _stderr)
         return EXIT_INTERNAL
     return result if isinstance(result, int) else EXIT_OK
 

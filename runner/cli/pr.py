@@ -54,11 +54,18 @@ def _outputs(values: dict[str, str]) -> None:
 
 
 def _matrix(items: Iterable[Item]) -> str:
-    # `challenge` names the job's environment (challenge-<id>), which holds that key alone.
+    # `challenge` names the job's environment (challenge-<id>), which holds that key alone;
+    # `runs_on` the ingest job's runner labels (challenge.yaml's runs_on, e.g. a GPU runner).
     return json.dumps(
         {
             "include": [
-                {"item": i.key, "slug": i.slug, "kind": i.kind, "challenge": i.challenge}
+                {
+                    "item": i.key,
+                    "slug": i.slug,
+                    "kind": i.kind,
+                    "challenge": i.challenge,
+                    "runs_on": list(i.runs_on) or ["ubuntu-latest"],
+                }
                 for i in items
             ]
         }

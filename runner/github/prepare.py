@@ -50,6 +50,7 @@ class Item:
     kind: str = ""
     description: str = ""
     problems: tuple[Problem, ...] = ()  # paths relative to the repository
+    runs_on: tuple[str, ...] = ()  # the challenge's runner labels for its ingest job
 
     @property
     def key(self) -> str:
@@ -136,7 +137,15 @@ def check_manifest(
         problems = tuple(relative(p, tree) for p in err.problems)
         return Item(challenge_id, rel, "invalid", problems=problems)
     base = Item(
-        sub.challenge, rel, "ready", sub.participant, sub.team, sub.name, sub.kind, sub.description
+        sub.challenge,
+        rel,
+        "ready",
+        sub.participant,
+        sub.team,
+        sub.name,
+        sub.kind,
+        sub.description,
+        runs_on=repo.challenges[sub.challenge].runs_on,
     )
     wrong: list[str] = []
     if author is not None:

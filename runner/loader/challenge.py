@@ -68,6 +68,7 @@ def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> 
         scoring=scoring,
         program=program,
         sha256=_fingerprint(raw, scoring, program),
+        runs_on=tuple(data.get("runs_on", ())),
     )
 
 

@@ -38,6 +38,7 @@ _CGROUP_CONTROLS = {
     "PidsLimit": "pids limit",
     "CpuCfsQuota": "CPU limit (CFS quota)",
 }
+GPU_RUNTIMES = {"nvidia"}  # engine runtimes that serve GPU device requests (NVIDIA toolkit)
 OUTPUT_CAP = "output size cap (mounting a tmpfs on the host needs root or passwordless sudo)"
 GVISOR_MIN_PIDS = 128
 ROOTLESS_OUTPUT_CAP = "output size cap (a rootless engine cannot see the runner's tmpfs)"
@@ -137,6 +138,11 @@ def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
         )
     if mount_prefix() is None:
         missing.append(OUTPUT_CAP)
+    if limits.gpus and not set(info.get("Runtimes") or {}) & GPU_RUNTIMES:
+        missing.append(
+            f"GPUs ({limits.gpus} asked for; the engine has no GPU runtime such as nvidia: "
+            "run this challenge on a GPU runner, see runs_on)"
+        )
     return missing
 
 

@@ -288,6 +288,8 @@ def _prepare(
             raise SandboxError("a sandbox directory is missing on the runner", detail=str(path))
     if any(name.startswith("runtime ") for name in missing):
         limits = replace(limits, runtime=None)
+    if any(name.startswith("GPUs ") for name in missing):  # told to run anyway: on the CPU
+        limits = replace(limits, gpus=0)
     no_cap = any(name.startswith("output size cap") for name in missing)
     mount = None if no_cap else mount_prefix()
     return limits, mount, describe_engine(client), _check_image(client, image)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from docker.types import LogConfig, Ulimit
+from docker.types import DeviceRequest, LogConfig, Ulimit
 
 from runner.errors import ConfigError
 from runner.models import ContainerSpec
@@ -141,4 +141,11 @@ def container_kwargs(
         "volumes": _mounts(input_dir, submission_dir, output_dir, layout),
         "hostname": "sandbox",
         "privileged": False,
-    }
+    } | _gpus(limits.gpus)
+
+
+def _gpus(count: int) -> dict:
+    """A device request for ``count`` GPUs (check_engine made sure a GPU runtime serves it)."""
+    if not count:
+        return {}
+    return {"device_requests": [DeviceRequest(count=count, capabilities=[["gpu"]])]}
