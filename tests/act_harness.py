@@ -197,7 +197,21 @@ class ActWorld:
             argv += ["-s", f"{key}={value}"]
         for key, value in self.variables.items():
             argv += ["--var", f"{key}={value}"]
-        return _execute(argv, work, timeout)
+        before = _installed_here()
+        run = _execute(argv, work, timeout)
+        # Jobs run on this host: an install step that escaped setup-python's interpreter
+        # would have replaced the package of the interpreter running these tests.
+        assert _installed_here() == before, "a job installed into the tests' own Python"
+        return run
+
+
+def _installed_here() -> str | None:
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        return distribution("challenge-runner").read_text("direct_url.json")
+    except PackageNotFoundError:
+        return None
 
 
 def _demo_key(challenge: str) -> str:

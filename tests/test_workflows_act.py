@@ -156,7 +156,7 @@ def test_container_pull_request_with_a_dotfile_and_a_broken_build(gpu_world, pyt
     assert run.result("report") == "success", explain(run)
 
     [body] = bot_comments(world)
-    assert "box" in body and "broken" in body
+    assert "box" in body and "broken" in body, body
     assert ".modelrc: file does not exist" not in body
     records = [json.loads(world.origin.git("show", f"main:{p}")) for p in results_on_main(world)]
     status = {r["name"]: r["status"] for r in records}
@@ -271,10 +271,8 @@ def test_a_crash_reaches_the_job_log_in_clear_or_sealed(tmp_path, tools):
         event = world.open_pr(GBM)
         run = world.run("evaluate.yml", "pull_request_target", event)
         key = world.secrets["INGEST_KEY"]
-    assert (
-        run.result("report") == "failure"
-        and run.result("score breast-cancer--alice--gbm") == "failure"
-    )
+    assert run.result("report") == "failure", explain(run)
+    assert run.result("score breast-cancer--alice--gbm") == "failure", explain(run)
     log = run.log
     assert "RuntimeError: planted in report" in log
     assert "::stop-commands::" in log and "raise RuntimeError('planted in report')" in log
