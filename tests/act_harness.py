@@ -273,7 +273,11 @@ def critical_path(run: ActRun, workflow: str, last: str) -> float:
 
 
 def _execute(argv: list[str], cwd: Path, timeout: float) -> ActRun:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+    # A runner's environment, not the tests': without PYTHONPATH (the jobs must run the code
+    # they installed from the base branch), a virtualenv, or GitHub's variables. Proxy and
+    # certificate settings stay: the install steps reach the package index through them.
+    drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "GITHUB_", "RUNNER_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     start = time.monotonic()
     run = ActRun(returncode=-1, seconds=0.0)
     with subprocess.Popen(
