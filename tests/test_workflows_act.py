@@ -159,7 +159,7 @@ def test_container_pull_request_with_a_dotfile_and_a_broken_build(gpu_world, pyt
     assert "box" in body and "broken" in body, body
     assert ".modelrc: file does not exist" not in body
     records = [json.loads(world.origin.git("show", f"main:{p}")) for p in results_on_main(world)]
-    status = {r["name"]: r["status"] for r in records}
+    status = {r["submission"]: r["status"] for r in records}
     assert status == {"box": "scored", "broken": "failed"}, body
     # The hidden inputs and the predictions crossed jobs encrypted, never in clear.
     staged = world.artifact("staged-breast-cancer--alice--box")
