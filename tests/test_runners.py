@@ -85,7 +85,7 @@ def test_gpus_become_a_device_request_and_none_without(tmp_path):
     def kwargs(limits):
         return container_kwargs(
             "img", None, limits, input_dir=tmp_path, submission_dir=None,
-            output_dir=tmp_path, run_id="r",
+            output_dir=tmp_path, run_id="r", deadline=60,
         )  # fmt: skip
 
     [request] = kwargs(ContainerSpec(gpus=2))["device_requests"]

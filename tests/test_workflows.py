@@ -286,7 +286,7 @@ def test_uploads_keep_dotfiles_and_can_be_repeated_by_a_rerun():
     uploads = [
         (f, j, s) for f, j, s in all_steps() if s.get("uses", "").startswith("actions/upload-art")
     ]
-    assert len(uploads) == 5
+    assert len(uploads) == 6  # plan, staged, built, ingested, records, recorded
     for file, job, step in uploads:
         assert step["with"].get("overwrite") is True, (file, job)  # "Re-run failed jobs"
     [plan] = [s for f, j, s in uploads if s["with"]["name"] == "plan"]
