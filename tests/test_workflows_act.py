@@ -88,7 +88,7 @@ def test_a_predictions_pull_request_is_scored_recorded_reported_and_published(wo
         "challenge-runner/breast-cancer",
     )
     assert state.labels[7] == ["evaluated"]
-    assert main_log(world)[0] == "Record evaluation of pull request #7"
+    assert main_log(world)[0] == "Record 1 evaluation of pull request #7"
     [record] = results_on_main(world)
     assert record.startswith("results/breast-cancer/alice/gbm/")
     assert json.loads((world.artifact("plan") / "plan.json").read_text())["items"]
@@ -100,7 +100,7 @@ def test_a_predictions_pull_request_is_scored_recorded_reported_and_published(wo
     assert again.returncode == 0, explain(again)
     assert "(409) Conflict" not in again.log
     assert len(bot_comments(world)) == 1
-    assert main_log(world)[:2] == ["Record evaluation of pull request #7"] * 2
+    assert main_log(world)[:2] == ["Record 1 evaluation of pull request #7"] * 2
 
 
 def container_files(folder: str, name: str, dockerfile: str, extra: dict | None = None) -> dict:
@@ -203,7 +203,8 @@ def test_a_refused_push_fails_record_and_stores_nothing(world):
     assert main_log(world) == ["base"]
     assert not any(n.startswith("publish") for n in run.jobs)
     assert run.result("report") == "success"  # the participant hears about it either way
-    assert len(bot_comments(world)) == 1
+    [body] = bot_comments(world)
+    assert "the evaluation finished but was not recorded" in body, body
 
 
 @pytest.mark.docker
