@@ -177,6 +177,9 @@ class ActWorld:
         argv = [act_binary() or "act", event_name, "--json", "-e", str(event_file)]
         argv += ["-W", f".github/workflows/{workflow}", "--action-offline-mode"]
         argv += ["--action-cache-path", str(self.tmp / "act-cache")]
+        # One job at a time: on this host every job installs into the one tool-cache Python
+        # (on GitHub each job has a runner of its own), and two installs at once race.
+        argv += ["--concurrent-jobs", "1"]
         for label in self.labels:
             argv += ["-P", f"{label}=-self-hosted"]
         for ref, folder in PINNED.items():
