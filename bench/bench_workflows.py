@@ -4,7 +4,7 @@ critical path, for a predictions pull request and a container (`build:`) pull re
 Runs evaluate.yml with tests/act_harness.py (jobs on the host, pinned actions from
 tests/actions/, the loopback GitHub API and git origin) and prints each job's time, the wall
 time from the event to the end of `report` (the final comment), and the critical path to
-`report` (the time with unlimited parallel runners; act here runs 2 jobs at a time).
+`report` (the time with unlimited parallel runners: the harness runs one job at a time).
 Targets (issue 13): predictions <= 120 s, container <= 240 s.
 
     python bench/bench_workflows.py                 # both kinds
