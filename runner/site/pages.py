@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from runner.models import Phase
+from runner.models import Phase, Result
 from runner.site import fmt
 from runner.site.render import render
 from runner.site.sources import Board, ChallengeData, MetricView, SiteData
@@ -81,7 +81,7 @@ _STATE_ORDER = {"open": "0", "upcoming": "1", "closed": "2"}
 def _baseline_only(data: ChallengeData) -> set[str]:
     """Entrants whose every submission is a baseline (as the boards decide: by each
     submission's latest record, so one marked after its first evaluation counts once)."""
-    latest: dict[tuple[str, str], object] = {}
+    latest: dict[tuple[str, str], Result] = {}
     for r in sorted(data.results, key=lambda r: (r.created_at, r.evaluation_id)):
         latest[(r.participant, r.submission)] = r
     competing = {r.entrant for r in latest.values() if not r.baseline}
