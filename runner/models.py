@@ -148,6 +148,8 @@ class ContainerSpec:
     image_max_size: str = "4g"
     runtime: str | None = None  # e.g. "runsc" for gVisor
     gpus: int = 0  # passed as a device request; check_engine needs a GPU runtime for it
+    # Digest-pinned references a build's FROM may use (pulled if absent); empty: local only.
+    base_images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@
 # (b) challenge-runner/python:bookworm - a Debian minbase root with python3 and numpy,
 #     made with debootstrap (about a minute and ~300 MB; needs deb.debian.org or a mirror
 #     in DEBIAN_MIRROR)
+# (c) python:3.11-slim - (b) labelled as the offline stand-in for the pinned base that the
+#     example container submission names (runner.images.bases explains stand-ins; Docker only)
 #
-# Both are imported (`docker import`, `podman import`: the same root into every engine
+# (a) and (b) are imported (`docker import`, `podman import`: the same root into every engine
 # listed in TEST_IMAGE_ENGINES) from a root directory, so nothing is pulled. The root
 # directory is 0755 so the sandbox user (uid 65534) can traverse `/` under every storage
 # driver (Podman's vfs refuses a 0700 root). An image whose tag already exists in an engine
@@ -22,6 +24,8 @@ PYTHON_TAG="challenge-runner/python:bookworm"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 LABEL="org.challenge-runner.test-image=1"
 read -r -a ENGINES <<<"${TEST_IMAGE_ENGINES:-docker}"
+# Keep equal to the FROM of submissions/breast-cancer/hubot/model/Dockerfile.
+PYTHON_BASE="python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7"
 
 log() { printf '[build-test-images] %s\n' "$*" >&2; }
 
@@ -113,9 +117,17 @@ build_python() {
         import_root "$root" "$PYTHON_TAG" "${engines[@]}"
 }
 
+python_stand_in() {
+    local tag="${PYTHON_BASE%@*}"
+    if docker image inspect "$tag" >/dev/null 2>&1; then log "$tag exists; skipping"; return; fi
+    printf 'FROM %s\nLABEL org.challenge-runner.stands-for=%s\n' "$PYTHON_TAG" "$PYTHON_BASE" \
+        | docker build --quiet --tag "$tag" - >/dev/null
+    log "tagged the stand-in $tag for $PYTHON_BASE"
+}
+
 case "${1:-all}" in
     busybox) build_busybox ;;
-    python) build_python ;;
-    all) build_busybox; build_python ;;
+    python) build_python; python_stand_in ;;
+    all) build_busybox; build_python; python_stand_in ;;
     *) echo "usage: $0 [busybox|python|all]" >&2; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ are compared after decryption with the challenge's (demo) key.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -111,5 +112,10 @@ def test_a_container_submission_gets_the_same_record_from_both_chains(
     files = pull_request_files("submissions/breast-cancer/hubot", "hubot")
     ci = ci_record(world, monkeypatch, files, "hubot", "breast-cancer/hubot/small-logreg", True)
     assert local.status == "scored" and local.provenance.image_digest
+    # Builds share no cache (runner.images.build): each chain's build is its own image.
+    assert ci.provenance.image_digest.startswith("sha256:")
+    assert ci.provenance.image_digest != local.provenance.image_digest
+    ci = replace(ci, provenance=replace(ci.provenance, image_digest=None))
+    local = replace(local, provenance=replace(local.provenance, image_digest=None))
     assert comparable(ci) == comparable(local)
     assert set(ci.timings) == set(local.timings) == {"data", "image", "run", "score", "total"}

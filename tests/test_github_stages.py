@@ -130,13 +130,14 @@ def test_container_submission_through_split_jobs(tmp_path, monkeypatch, python_i
     assert main(["pr", "stage", *common, "--out", str(staged)]) == 0
     with pytest.raises(tarfile.ReadError), tarfile.open(staged / "inputs.tar.age"):
         pass  # ciphertext only
-    monkeypatch.delenv("INGEST_RECIPIENT")
 
-    built = tmp_path / "built"  # the build job: no key, no token
+    built = tmp_path / "built"  # the build job: no key, no token, the public recipient
     assert main(["pr", "build", *common, "--out", str(built)]) == 0
+    monkeypatch.delenv("INGEST_RECIPIENT")
     built_step = Built.read(built / "build.json")
     assert (built_step.status, built_step.message, built_step.detail) == ("ok", "", "")
-    assert (built / "image.tar").stat().st_size > 0
+    assert sorted(p.name for p in built.iterdir()) == ["build.json", "image.tar.age"]
+    assert (built / "image.tar.age").read_bytes().startswith(AGE_MAGIC)  # never in clear
 
     monkeypatch.setenv("INGEST_KEY", ingest_identity)
     args = ["--staged", str(staged), "--built", str(built), "--out", str(ingested)]
@@ -269,13 +270,13 @@ def test_a_failed_build_is_the_participants_fault_and_nothing_runs(
     common = ["--root", str(root), "--plan", str(plan), "--item", item]
     manifest = root / "submissions/breast-cancer/hubot/small-logreg.yaml"
     assert main(["pr", "prepare", "--root", str(root), "--out", str(plan), str(manifest)]) == 0
+    identity, recipient = keygen()
+    monkeypatch.setenv("INGEST_RECIPIENT", recipient)
     assert main(["pr", "build", *common, "--out", str(built)]) == 0
     summary = json.loads((built / "build.json").read_text())
     assert summary["status"] == "failed"
     assert summary["message"].startswith("the Dockerfile failed to build (")
-    assert not (built / "image.tar").exists()
-    identity, recipient = keygen()
-    monkeypatch.setenv("INGEST_RECIPIENT", recipient)
+    assert not (built / "image.tar.age").exists()
     assert main(["pr", "stage", *common, "--out", str(staged)]) == 0
     monkeypatch.setenv("INGEST_KEY", identity)
     args = ["--staged", str(staged), "--built", str(built), "--out", str(ingested)]

@@ -160,13 +160,16 @@ def _annotations(items: Iterable[Item]) -> list[Annotation]:
 @plan_option
 @item_option
 @click.option("--out", type=DIR, required=True)
-def build(root: Path, plan_dir: Path, item: str, out: Path) -> int:
-    """Build a build: submission's image and save it (a job with no secrets runs this)."""
+@click.option("--recipient-env", default="INGEST_RECIPIENT", show_default=True)
+def build(root: Path, plan_dir: Path, item: str, out: Path, recipient_env: str) -> int:
+    """Build a build: submission's image and save it encrypted to the ingest key (a job with
+    no secrets runs this)."""
     from runner.github import stages
     from runner.github.prepare import read_plan
 
     found = stages.find_item(read_plan(plan_dir), item)
-    built = stages.build(plan_dir, found, root.absolute(), out)
+    recipient = stages.secret_env(os.environ, recipient_env)
+    built = stages.build(plan_dir, found, root.absolute(), out, recipient)
     click.echo(f"build {item}: {built.status}")
     return 0
 

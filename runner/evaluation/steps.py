@@ -153,7 +153,8 @@ def ingest(
 
     ``built`` and ``image`` are the build step's outcome; without an image the submission's
     image is pulled (or built) here. ``public_inputs`` (sample inputs, the caller's own
-    data) lets the message name the exact exit code, which hidden inputs never do.
+    data) lets the message name the exact exit code, which hidden inputs never do. An image
+    the runner built or loaded is removed once run.
     """
     if submission.kind == "predictions":
         return Ingested(OK, predictions=submission.predictions)
@@ -166,9 +167,14 @@ def ingest(
         if image is None:
             return refused
         timings["image"] = time.monotonic() - start
-    return _run(
-        challenge, submission, inputs, work_dir, image, timings, unsafe, progress, public_inputs
-    )
+    from runner.images import release_image
+
+    try:
+        return _run(
+            challenge, submission, inputs, work_dir, image, timings, unsafe, progress, public_inputs
+        )
+    finally:
+        release_image(image)
 
 
 def _run(

@@ -47,7 +47,7 @@ INPUTS_FILE = "inputs.tar.age"
 PREDICTIONS_FILE = "predictions.csv.age"
 INGEST_FILE = "ingest.json"
 BUILD_FILE = "build.json"
-IMAGE_FILE = "image.tar"
+IMAGE_FILE = "image.tar.age"
 
 
 def secret_env(env: Mapping[str, str], name: str) -> str:
@@ -131,26 +131,33 @@ def stage(
     return stage_inputs(hidden.inputs, out, recipient)
 
 
-def build(plan_dir: Path, item: Item, root: Path, out: Path) -> Built:
-    """The build step (``evaluation.build``), its image saved for the ingest job.
+def build(plan_dir: Path, item: Item, root: Path, out: Path, recipient: str) -> Built:
+    """The build step (``evaluation.build``), its image saved for the ingest job, encrypted
+    to the ingest key (``recipient``): artifacts are public, and an image holds whatever its
+    build put in it.
 
     This job holds no secret: the build runs participant code (RUN steps, as root, with
     the builder's defaults), so it must not share a machine with a key. ``build.json`` says
     whether the build failed (the participant's fault) without running anything else.
     """
-    from runner.images import save_image
+    from runner.images import release_image, save_image
 
     challenge, submission = load_item(plan_dir, item, root)
     out.mkdir(parents=True, exist_ok=True)
     built, image = evaluation.build(challenge, submission)
     if image is not None:
-        save_image(image, out / IMAGE_FILE)
+        try:
+            with tempfile.TemporaryDirectory(dir=os.environ.get("RUNNER_TEMP")) as tmp:
+                save_image(image, Path(tmp) / "image.tar")
+                encrypt_file(Path(tmp) / "image.tar", out / IMAGE_FILE, recipient)
+        finally:
+            release_image(image)
     built.write(out / BUILD_FILE)
     return built
 
 
 def _built_image(
-    built: Path | None, challenge: Challenge, submission: Submission
+    built: Path | None, challenge: Challenge, submission: Submission, identity: str
 ) -> tuple[Built | None, ImageRef | None]:
     """The build job's outcome and image (loaded into this job's engine), if it ran."""
     from runner.images import ImageRejected, load_image
@@ -160,10 +167,14 @@ def _built_image(
     summary = Built.read(built / BUILD_FILE)
     if summary.status != "ok":
         return summary, None
-    try:
-        return summary, load_image(built / IMAGE_FILE, challenge.container)
-    except ImageRejected as err:
-        return Built("invalid", err.message, err.detail or ""), None
+    with tempfile.TemporaryDirectory(dir=os.environ.get("RUNNER_TEMP")) as tmp:
+        plain = Path(tmp) / "image.tar"
+        decrypt_file(built / IMAGE_FILE, plain, parse_identities(identity, "the ingest key"),
+                     "the ingest key")  # fmt: skip
+        try:
+            return summary, load_image(plain, challenge.container)
+        except ImageRejected as err:
+            return Built("invalid", err.message, err.detail or ""), None
 
 
 def ingest(
@@ -193,7 +204,7 @@ def ingest(
         work = Path(tmp)
         inputs = unstage_inputs(staged / INPUTS_FILE, work, identity)
         (work / "run").mkdir()
-        summary, image = _built_image(built, challenge, submission)
+        summary, image = _built_image(built, challenge, submission, identity)
         got = evaluation.ingest(
             challenge, submission, inputs, work / "run", built=summary, image=image
         )

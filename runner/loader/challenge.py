@@ -63,7 +63,7 @@ def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> 
         public_dir=public,
         split=_split(data.get("split", {}), out),
         submission_kinds=tuple(data.get("submission_kinds", ("predictions", "container"))),
-        container=models.ContainerSpec(**data.get("container", {})),
+        container=_container(data.get("container", {})),
         leaderboard=models.LeaderboardSpec(**data.get("leaderboard", {})),
         scoring=scoring,
         program=program,
@@ -397,3 +397,7 @@ def _overlaps(one: str, other: str) -> bool:
     """True when one JSON path is the other or inside it (either way)."""
     shorter, longer = sorted((one, other), key=len)
     return longer == shorter or longer.startswith((shorter + ".", shorter + "["))
+
+
+def _container(data: dict) -> models.ContainerSpec:
+    return models.ContainerSpec(**{**data, "base_images": tuple(data.get("base_images", ()))})

@@ -59,6 +59,15 @@ def build_site(root: Path, output: Path, *, strict: bool = True) -> Path:
             "(it lists the challenge-runner plugin)",
             path=str(config_file),
         )
+    from runner.site.config import check_config
+
+    refused = check_config(config_file)
+    if refused:
+        raise SiteError(
+            "mkdocs.yml asks MkDocs to run code, which the site build refuses:\n"
+            + "\n".join(f"  - {problem}" for problem in refused),
+            path=str(config_file),
+        )
     with _collected() as seen:
         try:
             config = load_config(str(config_file), site_dir=str(output.resolve()), strict=strict)

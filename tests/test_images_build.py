@@ -1,0 +1,205 @@
+"""Builds against a real engine: the daemon never fetches what a Dockerfile asks for (a
+loopback HTTP server the test starts stays silent), RUN steps are bounded in processes and
+disk, and a build leaves no image, intermediate image or container behind."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from runner.images import (
+    BUILD_LABEL,
+    BuildFailed,
+    ImageRejected,
+    release_image,
+    resolve_image,
+)
+from runner.images.cgroup import pids_cgroup
+from runner.models import BuildSpec, ContainerSpec, Submission
+
+pytestmark = pytest.mark.docker
+LIMITS = ContainerSpec(memory="128m", build_timeout_s=120, image_max_size="64m", pids=64)
+PIN = "sha256:" + "ab" * 32
+
+
+@pytest.fixture
+def loopback():
+    """An HTTP server on 127.0.0.1 (port 0) that logs every request it gets."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"secret from the host's loopback\n")
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def _submission(tmp_path: Path, dockerfile: str) -> Submission:
+    name = tmp_path.name.lower()[-40:].strip("-_.") or "x"
+    context = tmp_path / "model"
+    context.mkdir(parents=True)
+    (context / "Dockerfile").write_text(dockerfile)
+    (context / "x").write_text("x\n")
+    return Submission(
+        "demo", "octocat", name, tmp_path / f"{name}.yaml",
+        build=BuildSpec(context=context), sha256=name,
+    )  # fmt: skip
+
+
+def _leftovers(client, submission: Submission) -> list[str]:
+    """Images and containers (intermediate ones too) of this submission's builds."""
+    mine = {"label": f"{BUILD_LABEL}=demo/octocat/{submission.name}"}
+    images = [i["Id"] for i in client.api.images(all=True, filters=mine)]
+    return images + [c["Id"] for c in client.api.containers(all=True, filters=mine)]
+
+
+SSRF = [
+    ("FROM {base}\nADD http://{host}/x /x\n", 2, "ADD from a URL"),
+    ('FROM {base}\nADD ["http://{host}/x", "/x"]\n', 2, "ADD from a URL"),
+    ("FROM {base}\nARG X=1\nadd h\\\n  ttp://{host}/x /x\n", 3, "ADD from a URL"),
+    ("# escape=`\nFROM {base}\nADD ht`tp://{host}/x /x\n", 3, "ADD from a URL"),
+    ("FROM {base}\nENV U=http://{host}/x\nADD $U /x\n", 3, "ADD may not use variables"),
+    ("FROM {base}\nONBUILD ADD http://{host}/x /x\n", 2, "ADD from a URL"),
+    ("FROM {host}/evil/image:latest\n", 1, "FROM {host}/evil/image:latest: no such image"),
+    ("FROM {host}/evil/image@" + PIN + "\n", 1, "FROM {host}/evil/image@" + PIN + ": no such"),
+    ("ARG BASE={host}/evil/image\nFROM ${{BASE}}\n", 2, "FROM {host}/evil/image: no such image"),
+    ("FROM {base} AS a\nCOPY --from={host}/evil/image /x /x\n", 2, "COPY --from must name"),
+]
+
+
+@pytest.mark.parametrize(("dockerfile", "line", "reason"), SSRF)
+def test_the_daemon_never_fetches_for_a_dockerfile(
+    docker_client, busybox_image, tmp_path, loopback, dockerfile, line, reason
+):
+    host, seen = loopback
+    text = dockerfile.format(base=busybox_image, host=host)
+    submission = _submission(tmp_path, text)
+    with pytest.raises(ImageRejected) as caught:
+        resolve_image(submission, LIMITS, client=docker_client)
+    assert caught.value.message.startswith(
+        f"model/Dockerfile line {line}: {reason.format(host=host)}"
+    )
+    assert caught.value.path == str(submission.build.context / "Dockerfile")
+    assert seen == []  # nothing reached the host's loopback
+    assert _leftovers(docker_client, submission) == []
+
+
+def test_bases_come_from_the_challenges_list(docker_client, busybox_image, python_image, tmp_path):
+    listed = (
+        "python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7"
+    )
+    limits = ContainerSpec(memory="128m", image_max_size="512m", base_images=(listed,))
+    refused = _submission(tmp_path / "a", f"FROM {busybox_image}\n")
+    with pytest.raises(ImageRejected) as caught:
+        resolve_image(refused, limits, client=docker_client)
+    assert caught.value.message == (
+        f"model/Dockerfile line 1: FROM {busybox_image}: use one of the challenge's base images "
+        f"({listed})"
+    )
+    # The listed base is absent (no registry here): its offline stand-in is used, by ID.
+    ok = _submission(tmp_path / "b", f"FROM {listed}\nCOPY x /x\n")
+    ref = resolve_image(ok, limits, client=docker_client)
+    try:
+        image = docker_client.images.get(ref.id)
+        assert image.attrs["Parent"] or image.history()
+        assert docker_client.images.get(python_image).id in {
+            h["Id"] for h in image.history() if h["Id"] != "<missing>"
+        }
+    finally:
+        release_image(ref, client=docker_client)
+    assert _leftovers(docker_client, ok) == []
+
+
+def test_another_submissions_build_is_no_base(docker_client, busybox_image, tmp_path):
+    first = _submission(tmp_path / "a", f"FROM {busybox_image}\nCOPY x /x\n")
+    ref = resolve_image(first, LIMITS, client=docker_client)
+    try:
+        second = _submission(tmp_path / "b", f"FROM {ref.ref}\n")
+        with pytest.raises(ImageRejected) as caught:
+            resolve_image(second, LIMITS, client=docker_client)
+        assert caught.value.message == (
+            f"model/Dockerfile line 1: FROM {ref.ref}: another submission's image"
+        )
+    finally:
+        release_image(ref, client=docker_client)
+
+
+def _pids_available(docker_client) -> bool:
+    with pids_cgroup(docker_client, 8) as parent:
+        return parent is not None
+
+
+def test_run_steps_are_capped_in_processes(docker_client, busybox_image, tmp_path):
+    """64 processes at most: forking 200 sleepers fails; the log counts what got through."""
+    if not _pids_available(docker_client):
+        pytest.skip("this engine's cgroups cannot be managed by the runner (see cgroup.py)")
+    run = "RUN for i in $(seq 1 200); do sleep 30 & echo spawned $i; done"
+    submission = _submission(tmp_path, f"FROM {busybox_image}\n{run}\n")
+    with pytest.raises(BuildFailed) as caught:
+        resolve_image(submission, LIMITS, client=docker_client)
+    assert "can't fork" in caught.value.detail
+    spawned = max(int(n) for n in re.findall(r"spawned (\d+)", caught.value.detail))
+    print(f"processes started in a RUN step with pids=64: {spawned}")
+    assert 30 < spawned < 64
+    assert _leftovers(docker_client, submission) == []
+
+
+def test_run_steps_are_capped_in_disk(docker_client, busybox_image, tmp_path):
+    """1 GiB written in 20 files under a 64m cap: the build is stopped, nothing is kept."""
+    run = "RUN for i in $(seq 1 20); do dd if=/dev/zero of=/f$i bs=1M count=50; done"
+    submission = _submission(tmp_path, f"FROM {busybox_image}\n{run}\n")
+    with pytest.raises(ImageRejected) as caught:
+        resolve_image(submission, LIMITS, client=docker_client)
+    assert caught.value.message == (
+        "the image build wrote more than the 64m image size limit; use a smaller base image "
+        "or fewer dependencies"
+    )
+    held = int(caught.value.detail.split("cancelled holding ", 1)[1].split(" bytes", 1)[0])
+    print(f"bytes held when the build was stopped (cap 64m): {held}")
+    assert held < 1 << 30
+    assert _leftovers(docker_client, submission) == []
+
+
+def test_one_file_cannot_exceed_the_cap(docker_client, busybox_image, tmp_path):
+    run = "RUN dd if=/dev/zero of=/big bs=1M count=100"
+    limits = ContainerSpec(memory="128m", image_max_size="16m", build_timeout_s=120)
+    submission = _submission(tmp_path, f"FROM {busybox_image}\n{run}\n")
+    with pytest.raises((BuildFailed, ImageRejected)) as caught:
+        resolve_image(submission, limits, client=docker_client)
+    if isinstance(caught.value, BuildFailed):  # the fsize limit stopped dd first
+        assert "File too large" in caught.value.detail
+    assert _leftovers(docker_client, submission) == []
+
+
+def test_a_failed_build_leaves_nothing(docker_client, busybox_image, tmp_path):
+    text = f"FROM {busybox_image}\nCOPY x /x\nRUN echo one > /1\nRUN exit 3\n"
+    submission = _submission(tmp_path, text)
+    with pytest.raises(BuildFailed):
+        resolve_image(submission, LIMITS, client=docker_client)
+    assert _leftovers(docker_client, submission) == []
+
+
+def test_a_successful_build_is_removed_once_released(docker_client, busybox_image, tmp_path):
+    text = f"FROM {busybox_image} AS one\nRUN echo 1 > /1\nFROM {busybox_image}\nCOPY x /x\n"
+    submission = _submission(tmp_path, text)
+    ref = resolve_image(submission, LIMITS, client=docker_client)
+    assert ref.owned and _leftovers(docker_client, submission)  # the image and its parents
+    release_image(ref, client=docker_client)
+    assert _leftovers(docker_client, submission) == []
+    docker_client.images.get(busybox_image)  # the base stays
