@@ -203,3 +203,16 @@ def test_a_successful_build_is_removed_once_released(docker_client, busybox_imag
     release_image(ref, client=docker_client)
     assert _leftovers(docker_client, submission) == []
     docker_client.images.get(busybox_image)  # the base stays
+
+
+def test_a_dockerfile_the_daemon_cannot_parse_is_the_participants_fault(
+    docker_client, busybox_image, tmp_path
+):
+    submission = _submission(tmp_path, f"FROM {busybox_image}\nENV\n")
+    with pytest.raises(BuildFailed) as caught:
+        resolve_image(submission, LIMITS, client=docker_client)
+    assert caught.value.message == (
+        "the Dockerfile failed to build (ENV requires at least one argument); run `docker "
+        "build` locally to fix it"
+    )
+    assert _leftovers(docker_client, submission) == []

@@ -22,11 +22,13 @@ import collections
 import contextlib
 import json
 import math
+import re
 import socket
 import threading
 import time
 from pathlib import Path
 
+import docker.errors
 from docker.utils.build import tar
 
 from runner.errors import SandboxError
@@ -132,7 +134,19 @@ def _post(client, context: Path, dockerfile: str, params: dict):
             client.api._url("/build"), data=archive, params=params,
             headers={"Content-Type": "application/tar"}, stream=True, timeout=None,
         )  # fmt: skip
-    client.api._raise_for_status(response)
+    try:
+        client.api._raise_for_status(response)
+    except docker.errors.APIError as err:
+        if err.status_code != 400:
+            raise
+        # The daemon refused the Dockerfile itself (a parse error): the participant's to fix.
+        # Its line numbers are those of the rewritten copy, not the participant's file.
+        reason = re.sub(r"^dockerfile parse error line \d+: ", "", str(err.explanation or err))
+        reason = reason[:300]
+        raise BuildFailed(
+            f"the Dockerfile failed to build ({reason}); run `docker build` locally to fix it",
+            detail=str(err),
+        ) from err
     return response, client.api._stream_helper(response, decode=True)
 
 
