@@ -130,12 +130,14 @@ def test_another_submissions_build_is_no_base(docker_client, busybox_image, tmp_
     first = _submission(tmp_path / "a", f"FROM {busybox_image}\nCOPY x /x\n")
     ref = resolve_image(first, LIMITS, client=docker_client)
     try:
-        second = _submission(tmp_path / "b", f"FROM {ref.ref}\n")
-        with pytest.raises(ImageRejected) as caught:
-            resolve_image(second, LIMITS, client=docker_client)
-        assert caught.value.message == (
-            f"model/Dockerfile line 1: FROM {ref.ref}: another submission's image"
-        )
+        [tag] = docker_client.images.get(ref.id).tags
+        for name in (tag, ref.id):  # by its tag or by its ID
+            second = _submission(tmp_path / name[-8:], f"FROM {name}\n")
+            with pytest.raises(ImageRejected) as caught:
+                resolve_image(second, LIMITS, client=docker_client)
+            assert caught.value.message == (
+                f"model/Dockerfile line 1: FROM {name}: another submission's image"
+            )
     finally:
         release_image(ref, client=docker_client)
 

@@ -43,6 +43,7 @@ __all__ = ["BUILD_ID", "DISK_POLL_S", "check_context", "remove_build", "run_buil
 BUILD_ID = "org.challenge-runner.build-id"
 DOCKERFILE = ".dockerfile.challenge-runner"
 DISK_POLL_S = 0.5
+SETTLE_S = 5.0  # after a cancel: how long nothing of the build must appear
 LOG_TAIL_BYTES = 64 << 10
 
 
@@ -184,6 +185,7 @@ def run_build(
         if stop is not None:
             _cancel(response)
             worker.join(30)
+            remove_build(client, labels[BUILD_ID], settle=SETTLE_S)
             stop.detail = f"{stop.detail}\n{build.text}"
             raise stop
     return build
@@ -212,26 +214,43 @@ def _watch(client, worker: threading.Thread, limits: ContainerSpec, build_id: st
     return None
 
 
-def remove_build(client, build_id: str, keep: str | None = None) -> None:
-    """Remove this build's containers and images (all but ``keep`` and its parents)."""
+def remove_build(client, build_id: str, keep: str | None = None, settle: float = 0.0) -> None:
+    """Remove this build's containers and images (all but ``keep`` and its parents).
+
+    A cancelled build may still commit steps after the runner disconnected (the daemon
+    notices late under load): with ``settle``, the clean-up goes on until nothing of the
+    build has appeared for that long.
+    """
     mine = {"label": f"{BUILD_ID}={build_id}"}
-    with contextlib.suppress(*ENGINE_ERRORS):
-        for container in client.api.containers(all=True, filters=mine):
-            with contextlib.suppress(*ENGINE_ERRORS):
-                client.api.remove_container(container["Id"], force=True)
-    # Children first: a parent refuses removal while a child exists, so keep's parents stay
-    # (they go with it, in release_image) and everything else goes, earlier stages included.
-    for _ in range(64):
-        try:
-            left = [i["Id"] for i in client.api.images(all=True, filters=mine) if i["Id"] != keep]
-        except ENGINE_ERRORS as err:
-            raise SandboxError(
-                "the container engine failed to list images", detail=str(err)
-            ) from err
-        removed = 0
-        for image in left:
+    quiet_since = time.monotonic()
+    for _ in range(240):
+        if _remove_once(client, mine, keep):
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= settle:
+            return
+        time.sleep(DISK_POLL_S)
+
+
+def _remove_once(client, mine: dict, keep: str | None) -> bool:
+    """One pass, children first (a parent refuses removal while a child exists, so keep's
+    parents stay; they go with it, in release_image). True if anything was removed."""
+    try:
+        containers = [c["Id"] for c in client.api.containers(all=True, filters=mine)]
+        images = [i["Id"] for i in client.api.images(all=True, filters=mine) if i["Id"] != keep]
+    except ENGINE_ERRORS as err:
+        raise SandboxError("the container engine failed to list images", detail=str(err)) from err
+    removed = False
+    for container in containers:
+        with contextlib.suppress(*ENGINE_ERRORS):
+            client.api.remove_container(container, force=True)
+            removed = True
+    for _ in range(len(images)):
+        progress = False
+        for image in list(images):
             with contextlib.suppress(*ENGINE_ERRORS):
                 client.api.remove_image(image, force=True)
-                removed += 1
-        if not left or not removed:
-            return
+                images.remove(image)
+                progress = removed = True
+        if not images or not progress:
+            break
+    return removed

@@ -162,7 +162,9 @@ def _built(client, submission: Submission, limits: ContainerSpec, say: Progress)
     image = None
     try:
         image = _run(client, spec, dockerfile, limits, _tag(submission), labels)
-        return _check(client, image, _tag(submission), None, limits, owned=True)
+        # Run by ID: the tag is shared by every build of this submission (tests and CI
+        # retries build it concurrently) and would name whichever build finished last.
+        return _check(client, image, image.id, None, limits, owned=True)
     except ImageRejected:
         if image is not None:  # ours: never keep a refused build
             release_image(ImageRef(image.id, image.id, None, 0, owned=True), client=client)
@@ -229,7 +231,7 @@ def load_image(archive: Path, limits: ContainerSpec, *, client=None) -> ImageRef
         raise SandboxError(
             "the container engine failed to load the built image", detail=str(err)
         ) from err
-    tag = image.tags[0] if image.tags else image.id
+    tag = image.id  # by ID, as for builds
     owned = BUILD_ID in (image.labels or {})  # a runner build: its ID is unique to it
     try:
         return _check(client, image, tag, None, limits, owned=owned)
