@@ -15,6 +15,9 @@ maintainer can make it: builds are tagged ``challenge-runner/build:*`` and refus
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import docker.errors
 
 from runner.errors import SandboxError
@@ -30,7 +33,11 @@ BUILD_LABEL = "org.challenge-runner.submission"
 
 
 def resolve_bases(
-    client, stages: list[Stage], allowed: tuple[str, ...], pull, where: str = "Dockerfile"
+    client: Any,
+    stages: list[Stage],
+    allowed: tuple[str, ...],
+    pull: Callable[[str], Any],
+    where: str = "Dockerfile",
 ) -> dict[int, str]:
     """{FROM line: image ID} for every stage built on an image; raise ``Refused`` or
     ``SandboxError`` (engine or registry trouble). ``pull(ref)`` fetches an allowed base."""
@@ -45,7 +52,9 @@ def resolve_bases(
     return resolved
 
 
-def _base(client, stage: Stage, allowed: tuple[str, ...], pull, where: str):
+def _base(
+    client: Any, stage: Stage, allowed: tuple[str, ...], pull: Callable[[str], Any], where: str
+) -> Any:
     ref = stage.image or ""
     if allowed and ref not in allowed:
         listed = ", ".join(allowed)
@@ -64,7 +73,7 @@ def _base(client, stage: Stage, allowed: tuple[str, ...], pull, where: str):
     return image
 
 
-def _local(client, ref: str):
+def _local(client: Any, ref: str) -> Any:
     try:
         return client.images.get(ref)
     except (docker.errors.ImageNotFound, docker.errors.NullResource):
@@ -81,7 +90,7 @@ def _local(client, ref: str):
         ) from err
 
 
-def _stand_in(client, ref: str):
+def _stand_in(client: Any, ref: str) -> Any:
     name = ref.split("@", 1)[0]
     image = _local(client, name) if "@" in ref and ":" in name.rsplit("/", 1)[-1] else None
     if image is not None and (image.labels or {}).get(STANDS_FOR) == ref:
@@ -89,7 +98,7 @@ def _stand_in(client, ref: str):
     return None
 
 
-def _is_build(image) -> bool:
+def _is_build(image: Any) -> bool:
     tags = image.tags or []
     return BUILD_LABEL in (image.labels or {}) or any(t.startswith(BUILD_REPO) for t in tags)
 

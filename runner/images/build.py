@@ -27,11 +27,12 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import docker.errors
 from docker.utils.build import tar
 
-from runner.errors import SandboxError
+from runner.errors import RunnerError, SandboxError
 from runner.images.cgroup import pids_cgroup
 from runner.images.errors import BuildFailed, ImageRejected
 from runner.models import BuildSpec, ContainerSpec
@@ -73,7 +74,7 @@ def check_context(spec: BuildSpec, limits: ContainerSpec) -> str:
 class _BuildLog:
     """Consumes the daemon's build stream (in a thread) into a bounded tail."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: Any) -> None:
         self.stream = stream
         self.lines: collections.deque[str] = collections.deque()
         self.size = 0
@@ -121,7 +122,7 @@ def _params(limits: ContainerSpec, tag: str, labels: dict, parent: str | None) -
     return params
 
 
-def _post(client, context: Path, dockerfile: str, params: dict):
+def _post(client: Any, context: Path, dockerfile: str, params: dict) -> tuple[Any, Any]:
     """POST /build ourselves: docker-py's build() cannot pass ``cgroupparent`` or
     ``ulimits``, and would forward the runner's registry logins, which no build needs."""
     ignore = context / ".dockerignore"
@@ -129,7 +130,7 @@ def _post(client, context: Path, dockerfile: str, params: dict):
     if ignore.is_file():
         lines = [x.strip() for x in ignore.read_text(errors="replace").splitlines()]
         exclude = [x for x in lines if x and not x.startswith("#")]
-    archive = tar(str(context), exclude=exclude, dockerfile=(DOCKERFILE, dockerfile))
+    archive: Any = tar(str(context), exclude=exclude, dockerfile=(DOCKERFILE, dockerfile))  # type: ignore[arg-type]
     with archive:
         response = client.api._post(
             client.api._url("/build"), data=archive, params=params,
@@ -151,7 +152,7 @@ def _post(client, context: Path, dockerfile: str, params: dict):
     return response, client.api._stream_helper(response, decode=True)
 
 
-def _cancel(response) -> None:
+def _cancel(response: Any) -> None:
     """Disconnect from the daemon, which then cancels the build and removes its containers."""
     connection = getattr(getattr(response, "raw", None), "connection", None)
     sock = getattr(connection, "sock", None)
@@ -160,7 +161,7 @@ def _cancel(response) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def written(client, build_id: str) -> int:
+def written(client: Any, build_id: str) -> int:
     """Bytes this build holds: its largest layer stack plus its containers' writes."""
     mine = {"label": f"{BUILD_ID}={build_id}"}
     images = client.api.images(all=True, filters=mine)
@@ -170,7 +171,7 @@ def written(client, build_id: str) -> int:
 
 
 def run_build(
-    client, spec: BuildSpec, dockerfile: str, limits: ContainerSpec, tag: str, labels: dict
+    client: Any, spec: BuildSpec, dockerfile: str, limits: ContainerSpec, tag: str, labels: dict
 ) -> _BuildLog:
     """Build ``dockerfile`` (the rewritten one) in ``spec.context``; raise ``BuildFailed`` when
     it runs out of time, ``ImageRejected`` when it holds too much disk.
@@ -191,7 +192,9 @@ def run_build(
     return build
 
 
-def _watch(client, worker: threading.Thread, limits: ContainerSpec, build_id: str):
+def _watch(
+    client: Any, worker: threading.Thread, limits: ContainerSpec, build_id: str
+) -> RunnerError | None:
     """Wait for the build; return the error that must stop it (None once it ended)."""
     deadline = time.monotonic() + limits.build_timeout_s
     cap = parse_size(limits.image_max_size)
@@ -214,7 +217,7 @@ def _watch(client, worker: threading.Thread, limits: ContainerSpec, build_id: st
     return None
 
 
-def remove_build(client, build_id: str, keep: str | None = None, settle: float = 0.0) -> None:
+def remove_build(client: Any, build_id: str, keep: str | None = None, settle: float = 0.0) -> None:
     """Remove this build's containers and images (all but ``keep`` and its parents).
 
     A cancelled build may still commit steps after the runner disconnected (the daemon
@@ -231,7 +234,7 @@ def remove_build(client, build_id: str, keep: str | None = None, settle: float =
         time.sleep(DISK_POLL_S)
 
 
-def _remove_once(client, mine: dict, keep: str | None) -> bool:
+def _remove_once(client: Any, mine: dict, keep: str | None) -> bool:
     """One pass, children first (a parent refuses removal while a child exists, so keep's
     parents stay; they go with it, in release_image). True if anything was removed."""
     try:

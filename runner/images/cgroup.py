@@ -16,7 +16,9 @@ import contextlib
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = ["pids_cgroup"]
 
@@ -24,7 +26,7 @@ ROOT = Path("/sys/fs/cgroup")
 
 
 @contextlib.contextmanager
-def pids_cgroup(client, pids: int, root: Path = ROOT):
+def pids_cgroup(client: Any, pids: int, root: Path = ROOT) -> Iterator[str | None]:
     """Yield the cgroup parent to build under (``/name``), or None where none can be made."""
     made = _make(client, pids, root)
     try:
@@ -34,7 +36,7 @@ def pids_cgroup(client, pids: int, root: Path = ROOT):
             _remove(made)
 
 
-def _make(client, pids: int, root: Path) -> Path | None:
+def _make(client: Any, pids: int, root: Path) -> Path | None:
     try:
         info = client.info()
     except Exception:  # the build itself reports an unreachable engine

@@ -23,6 +23,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker.errors
 
@@ -32,7 +33,7 @@ from runner.images.build import BUILD_ID, check_context, remove_build, run_build
 from runner.images.errors import BuildFailed, ImageRejected
 from runner.images.policy import Refused, check, rewrite
 from runner.loader.submission import PINNED
-from runner.models import ContainerSpec, Submission
+from runner.models import BuildSpec, ContainerSpec, Submission
 from runner.progress import Progress
 from runner.sandbox.engine import ENGINE_ERRORS, describe_engine, get_client
 from runner.sandbox.spec import LABEL, parse_size
@@ -55,7 +56,7 @@ def resolve_image(
     submission: Submission,
     limits: ContainerSpec,
     *,
-    client=None,
+    client: Any = None,
     progress: Progress | None = None,
 ) -> ImageRef:
     """Make the submission's image available locally and check it may run.
@@ -74,7 +75,12 @@ def resolve_image(
 
 
 def _check(
-    client, image, ref: str, digest: str | None, limits: ContainerSpec, owned: bool = False
+    client: Any,
+    image: Any,
+    ref: str,
+    digest: str | None,
+    limits: ContainerSpec,
+    owned: bool = False,
 ) -> ImageRef:
     """Refuse images that declare VOLUMEs or exceed ``limits.image_max_size``."""
     volumes = sorted((image.attrs.get("Config") or {}).get("Volumes") or {})
@@ -92,7 +98,7 @@ def _check(
     return ImageRef(ref=ref, id=image.id, digest=digest, size=size, owned=owned)
 
 
-def _pinned(client, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
+def _pinned(client: Any, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
     ref = submission.image or ""
     if PINNED.match(ref) is None:
         raise ImageRejected(
@@ -111,7 +117,7 @@ def _pinned(client, submission: Submission, limits: ContainerSpec, say: Progress
     return _check(client, image, ref, ref.rsplit("@", 1)[1], limits)
 
 
-def _pull(client, ref: str, say: Progress):
+def _pull(client: Any, ref: str, say: Progress) -> Any:
     say(f"pulling {ref}")
     try:
         for event in client.api.pull(ref, stream=True, decode=True):
@@ -135,7 +141,7 @@ def _tag(submission: Submission) -> str:
     return f"{BUILD_REPO}:{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
-def _built(client, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
+def _built(client: Any, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
     spec = submission.build
     assert spec is not None
     if describe_engine(client).kind == "podman":  # fail closed: its RUN steps get the network
@@ -174,7 +180,9 @@ def _built(client, submission: Submission, limits: ContainerSpec, say: Progress)
         remove_build(client, build_id, keep=image.id if image is not None else None)
 
 
-def _run(client, spec, dockerfile: str, limits: ContainerSpec, tag: str, labels: dict):
+def _run(
+    client: Any, spec: BuildSpec, dockerfile: str, limits: ContainerSpec, tag: str, labels: dict
+) -> Any:
     try:
         build = run_build(client, spec, dockerfile, limits, tag, labels)
         if build.error or build.image_id is None:
@@ -190,7 +198,7 @@ def _run(client, spec, dockerfile: str, limits: ContainerSpec, tag: str, labels:
         ) from err
 
 
-def release_image(image: ImageRef | None, *, client=None) -> None:
+def release_image(image: ImageRef | None, *, client: Any = None) -> None:
     """Remove an image the runner built or loaded (and its untagged parents) once done.
 
     Only ``owned`` images: their ID includes a fresh build ID, so no one else's image can
@@ -202,7 +210,7 @@ def release_image(image: ImageRef | None, *, client=None) -> None:
         get_client(client).images.remove(image.id, force=True)
 
 
-def save_image(image: ImageRef, target: Path, *, client=None) -> None:
+def save_image(image: ImageRef, target: Path, *, client: Any = None) -> None:
     """Write ``image`` as a ``docker save`` tar, so a job without the build can run it.
 
     In CI the build (participant code running as root in RUN steps) happens in a job that
@@ -219,7 +227,7 @@ def save_image(image: ImageRef, target: Path, *, client=None) -> None:
         ) from err
 
 
-def load_image(archive: Path, limits: ContainerSpec, *, client=None) -> ImageRef:
+def load_image(archive: Path, limits: ContainerSpec, *, client: Any = None) -> ImageRef:
     """Load a ``save_image`` tar and check it as ``resolve_image`` checks a build."""
     client = get_client(client)
     if archive.stat().st_size > parse_size(limits.image_max_size) * 2:
