@@ -144,15 +144,15 @@ def _tag(submission: Submission) -> str:
 def _built(client: Any, submission: Submission, limits: ContainerSpec, say: Progress) -> ImageRef:
     spec = submission.build
     assert spec is not None
-    if describe_engine(client).kind == "podman":  # fail closed: its RUN steps get the network
-        raise SandboxError(
-            "image builds need Docker: Podman's Docker-compatible build API gives RUN steps "
-            "the host's network whatever is asked; build on a Docker runner"
-        )
     text = check_context(spec, limits)
     where = str(Path(spec.context).name + "/" + spec.dockerfile)
     try:
         escape, instructions, stages = check(text, where)
+        if describe_engine(client).kind == "podman":  # fail closed: RUN steps get the network
+            raise SandboxError(
+                "image builds need Docker: Podman's Docker-compatible build API gives RUN steps "
+                "the host's network whatever is asked; build on a Docker runner"
+            )
         bases = resolve_bases(
             client, stages, limits.base_images, lambda ref: _pull(client, ref, say), where
         )
