@@ -115,8 +115,11 @@ def container_files(folder: str, name: str, dockerfile: str, extra: dict | None 
     return files
 
 
+# The one base breast-cancer allows (container.base_images); build-test-images.sh tags an
+# offline stand-in under this reference.
+BASE = "python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7"
 DOTFILE_BUILD = (
-    "FROM challenge-runner/python:bookworm\n"
+    f"FROM {BASE}\n"
     "COPY predict.py weights.json .modelrc /opt/model/\n"
     "RUN test -s /opt/model/.modelrc\n"
 )
@@ -141,9 +144,7 @@ def test_container_pull_request_with_a_dotfile_and_a_broken_build(gpu_world, pyt
     on the challenge's runner label."""
     world = gpu_world
     files = container_files("model", "box", DOTFILE_BUILD, {".modelrc": "threshold = 0.5\n"})
-    files.update(
-        container_files("broken", "broken", "FROM challenge-runner/python:bookworm\nRUN exit 3\n")
-    )
+    files.update(container_files("broken", "broken", f"FROM {BASE}\nRUN exit 3\n"))
     event = world.open_pr(files)
     run = world.run("evaluate.yml", "pull_request_target", event)
     ingest = run.jobs["ingest breast-cancer--alice--box"]
