@@ -237,13 +237,13 @@ def test_publish_builds_and_deploys_the_site_on_push(world):
     assert (world.pages / "challenges").is_dir() or "diabetes" in home.lower()
 
 
-def planted(files: dict, docstring: str, bug: str) -> None:
-    """Put ``raise RuntimeError(bug)`` right after a `pr` command's docstring."""
-    text = files["runner/cli/pr.py"].decode()
+def planted(files: dict, module: str, docstring: str, bug: str) -> None:
+    """Put ``raise RuntimeError(bug)`` right after a `pr` command's docstring in
+    runner/cli/pr/MODULE.py."""
+    path = f"runner/cli/pr/{module}.py"
+    text = files[path].decode()
     assert text.count(docstring) == 1
-    files["runner/cli/pr.py"] = text.replace(
-        docstring, f"{docstring}    raise RuntimeError({bug!r})\n"
-    ).encode()
+    files[path] = text.replace(docstring, f"{docstring}    raise RuntimeError({bug!r})\n").encode()
 
 
 def armored_block(log: str, job: str) -> str:
@@ -261,11 +261,13 @@ def test_a_crash_reaches_the_job_log_in_clear_or_sealed(tmp_path, tools):
     files = base_files()
     planted(
         files,
+        "report",
         '''    """Post (in GitHub Actions) or print (locally) one comment per challenge."""\n''',
         "planted in report",
     )
     planted(
         files,
+        "jobs",
         '''    """Score one item against the hidden truth and write its record under OUT."""\n''',
         "planted in score: truth row bc-0001",
     )
