@@ -1,25 +1,15 @@
-"""Typed, frozen objects built once by the loader after validation.
-
-Nothing downstream reads YAML or JSON dicts: the loader (``runner.loader``) turns
-``challenge.yaml``, submission manifests and ``teams.yaml`` into these objects, and
-``runner.records`` turns result records into ``Result``. The JSON Schemas in
-``runner/schemas/`` are the contract for the files; these classes are the contract for code.
-"""
+"""A challenge (``challenge.yaml``) and the specs it is made of."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from runner.status import RECORDED
+from runner.models.phase import Phase
 
 ColumnKind = Literal["probability", "label", "number", "score"]
-SubmissionKind = Literal["predictions", "image", "build"]
-Status = Literal["scored", "invalid", "failed", "timeout", "oom", "error"]
-STATUSES: tuple[str, ...] = RECORDED  # the words, headlines, labels: runner/status.py
-SPLITS: tuple[str, ...] = ("public", "private")
 
 
 @dataclass(frozen=True)
@@ -99,39 +89,6 @@ class SplitSpec:
     column: str | None = "split"
     public_fraction: float | None = None
     seed: int = 0
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_day: int | None = None  # evaluations per UTC day (every status but "error" counts)
-    total: int | None = None
-
-
-# The end of a phase that never ends (challenge.yaml omits ``end``): later than any real date.
-OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Phase:
-    id: str
-    start: datetime  # timezone-aware, UTC
-    end: datetime  # OPEN_END when the phase never ends
-    leaderboard: Literal["public", "private"] = "public"
-    limits: Limits = field(default_factory=Limits)
-    selection: int | None = None  # participants pick this many submissions for the board
-    reveal: datetime | None = None  # private scores become clear then (default: end)
-    listed: bool = True  # False: not shown on the site or the CLI leaderboard
-
-    @property
-    def open_ended(self) -> bool:
-        return self.end >= OPEN_END
-
-    @property
-    def reveal_at(self) -> datetime:
-        return self.reveal or self.end
-
-    def contains(self, when: datetime) -> bool:
-        return self.start <= when < self.end
 
 
 @dataclass(frozen=True)
@@ -223,126 +180,3 @@ class Challenge:
         """
         private = [p.reveal_at for p in self.phases if p.leaderboard == "private"]
         return max(private) if private else max(p.end for p in self.phases)
-
-
-@dataclass(frozen=True)
-class BuildSpec:
-    context: Path  # absolute, inside the submission folder
-    dockerfile: str = "Dockerfile"
-
-
-@dataclass(frozen=True)
-class Submission:
-    challenge: str
-    participant: str  # GitHub login of the author
-    name: str  # == manifest file stem
-    path: Path  # the manifest
-    description: str = ""
-    team: str | None = None
-    links: tuple[tuple[str, str], ...] = ()
-    predictions: Path | None = None  # absolute, inside the manifest's folder
-    image: str | None = None  # pinned: name@sha256:<64 hex>
-    build: BuildSpec | None = None
-    command: tuple[str, ...] | None = None
-    baseline: bool = False  # maintainers' reference submission: shown, never ranked
-    selected: bool = False  # counts in a phase with `selection:` (else the latest ones do)
-    sha256: str = ""  # of the manifest bytes
-
-    @property
-    def kind(self) -> SubmissionKind:
-        if self.predictions is not None:
-            return "predictions"
-        return "image" if self.image is not None else "build"
-
-    @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-    @property
-    def entrant(self) -> str:
-        """Who ranks on the board: the team if there is one, else the participant."""
-        return self.team or self.participant
-
-
-@dataclass(frozen=True)
-class TeamMember:
-    login: str
-    id: int | None = None  # numeric GitHub user id: survives renames
-
-
-@dataclass(frozen=True)
-class Team:
-    name: str
-    members: tuple[TeamMember, ...]
-
-    def has(self, login: str, user_id: int | None = None) -> bool:
-        """Membership by user id when both sides know it (renames cannot spoof), else login."""
-        for member in self.members:
-            if user_id is not None and member.id is not None:
-                if member.id == user_id:
-                    return True
-            elif member.login.lower() == login.lower():
-                return True
-        return False
-
-
-@dataclass(frozen=True)
-class Score:
-    value: float
-    ci_low: float | None = None
-    ci_high: float | None = None
-
-
-@dataclass(frozen=True)
-class LadderStats:
-    """Per-row loss summary of the primary metric on the public split, for the Ladder."""
-
-    loss_mean: float
-    loss_sd: float
-    n: int
-
-
-@dataclass(frozen=True)
-class Provenance:
-    runner_version: str
-    challenge_sha256: str
-    data_sha256: str
-    manifest_sha256: str
-    image_digest: str | None = None
-    # What was submitted (manifest + predictions file, image or build context): records of
-    # the same artifact are evaluations of one submission, a later one re-evaluating it.
-    artifact_sha256: str | None = None
-    predictions_sha256: str | None = None
-    commit: str | None = None
-    pull_request: int | None = None
-    run_url: str | None = None
-
-
-@dataclass(frozen=True)
-class Result:
-    """One evaluation, as stored in ``results/<challenge>/<participant>/<name>/<id>.json``."""
-
-    challenge: str
-    phase: str | None  # None: evaluated outside every phase (late); never ranked
-    participant: str
-    submission: str
-    evaluation_id: str
-    created_at: datetime
-    status: Status
-    message: str  # participant-safe
-    provenance: Provenance
-    scores: dict[str, dict[str, Score]] = field(default_factory=dict)  # split -> metric -> Score
-    private: str | None = None  # age-armored JSON of private scores until the reveal
-    detail: str | None = None  # maintainer-only detail, age-armored (never in clear)
-    team: str | None = None
-    user_id: int | None = None
-    baseline: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
-    ladder: LadderStats | None = None
-    cache_key: str = ""
-    schema_version: int = 1
-    supersedes: str | None = None  # evaluation_id of the record this one corrects (a reveal)
-
-    @property
-    def entrant(self) -> str:
-        return self.team or self.participant
