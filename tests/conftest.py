@@ -14,6 +14,9 @@ engine: Docker, and again rootful Podman (marked ``podman``) through the socket 
 ``CHALLENGE_RUNNER_PODMAN_HOST`` (default ``unix:///run/challenge-runner-podman.sock``, the
 service ``scripts/install.sh`` starts); ``CHALLENGE_RUNNER_REQUIRE_PODMAN=1`` turns its skip
 into a failure. ``CHALLENGE_RUNNER_TEST_RUNTIME=runsc`` runs those suites under gVisor.
+
+``keys``, ``data_cache`` and ``packed`` (age keys, a hidden-data cache folder, a packed
+archive) come from ``hidden_data``, for the ``test_data_*`` files.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from hidden_data import data_cache, keys, packed  # noqa: F401  (fixtures, shared)
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_SCRIPT = ROOT / "scripts" / "build-test-images.sh"

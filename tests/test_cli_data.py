@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_data import make_challenge
+from hidden_data import make_challenge
 
 from runner.cli import main
 from runner.data import decrypt_text, encrypt_text, open_hidden
