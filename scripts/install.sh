@@ -39,10 +39,12 @@ if docker info >/dev/null 2>&1; then
 else
   echo "==> no Docker engine answers: skipping test images (Docker tests will skip)"
 fi
-# --- Podman (rootful) for `pytest -m podman` (scripts/podman-service.sh; skip with
-# CHALLENGE_RUNNER_NO_PODMAN=1). Its own socket: the Docker engine is never touched. ---
+# --- Podman (rootful) for `pytest -m podman` (scripts/podman-service.sh), and rootless, as
+# an unprivileged user, for `pytest -m rootless` (scripts/podman-rootless-service.sh); skip
+# both with CHALLENGE_RUNNER_NO_PODMAN=1. Sockets of their own: Docker is never touched. ---
 if [ "${CHALLENGE_RUNNER_NO_PODMAN:-0}" != 1 ]; then
   bash scripts/podman-service.sh
+  bash scripts/podman-rootless-service.sh
 fi
 # --- end Podman ---
 echo "==> done"

@@ -14,6 +14,9 @@ engine: Docker, and again rootful Podman (marked ``podman``) through the socket 
 ``CHALLENGE_RUNNER_PODMAN_HOST`` (default ``unix:///run/challenge-runner-podman.sock``, the
 service ``scripts/install.sh`` starts); ``CHALLENGE_RUNNER_REQUIRE_PODMAN=1`` turns its skip
 into a failure. ``CHALLENGE_RUNNER_TEST_RUNTIME=runsc`` runs those suites under gVisor.
+``rootless_client`` (marked ``rootless``) is rootless Podman, run by an unprivileged user
+(``scripts/podman-rootless-service.sh``) at ``CHALLENGE_RUNNER_ROOTLESS_HOST``;
+``CHALLENGE_RUNNER_REQUIRE_ROOTLESS=1`` turns its skip into a failure.
 
 ``keys``, ``data_cache`` and ``packed`` (age keys, a hidden-data cache folder, a packed
 archive) come from ``hidden_data``, for the ``test_data_*`` files.
@@ -106,6 +109,23 @@ def engine_client(request):
     client.close()
 
 
+ROOTLESS_HOST = os.environ.get(
+    "CHALLENGE_RUNNER_ROOTLESS_HOST", "unix:///run/challenge-runner-rootless/podman.sock"
+)
+
+
+@pytest.fixture(scope="session")
+def rootless_client():
+    """A client for rootless Podman (``scripts/podman-rootless-service.sh``); skips if absent."""
+    try:
+        client = docker.DockerClient(base_url=ROOTLESS_HOST)
+        client.ping()
+    except Exception as err:  # no rootless service: skip with the reason
+        pytest.skip(f"no rootless Podman service at {ROOTLESS_HOST}: {err}")
+    yield client
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def engine_busybox(engine_client) -> str:
     engine = getattr(engine_client, "engine_name", "docker")
@@ -120,6 +140,7 @@ def engine_python(engine_client) -> str:
 
 _REQUIRED = {
     "podman": "CHALLENGE_RUNNER_REQUIRE_PODMAN",
+    "rootless": "CHALLENGE_RUNNER_REQUIRE_ROOTLESS",
     "docker": "CHALLENGE_RUNNER_REQUIRE_DOCKER",
     "browser": "CHALLENGE_RUNNER_REQUIRE_BROWSER",
     "workflows": "CHALLENGE_RUNNER_REQUIRE_WORKFLOWS",

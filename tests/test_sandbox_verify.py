@@ -129,13 +129,39 @@ def test_podmans_form_is_read(tmp_path):
     ]
 
 
-class _Engine:
-    """``/info`` and ``/version`` of an engine that does not run here."""
+class _Answer:
+    def __init__(self, body: dict):
+        self._body = body
 
-    def __init__(self, name: str, **info):
+    def raise_for_status(self):
+        return None
+
+    def json(self):
+        return self._body
+
+
+class _LibpodAPI:
+    base_url = "http://stand-in"
+
+    def __init__(self, host: dict):
+        self.host = host
+
+    def get(self, url: str) -> _Answer:
+        assert url == "http://stand-in/v4.0.0/libpod/info"
+        return _Answer({"host": self.host})
+
+
+class _Engine:
+    """``/info`` and ``/version`` of an engine that does not run here (and Podman's
+    ``/libpod/info``, its ``host`` part being ``libpod_host``)."""
+
+    def __init__(self, name: str, libpod_host: dict | None = None, **info):
         self._info = {"MemoryLimit": True, "SwapLimit": True, "PidsLimit": True,
                       "CpuCfsQuota": True, "Runtimes": {"runc": {}}} | info  # fmt: skip
         self._name = name
+        self.api = _LibpodAPI(
+            libpod_host or {"security": {"rootless": False}, "cgroupVersion": "v1"}
+        )
 
     def info(self):
         return self._info
@@ -144,28 +170,45 @@ class _Engine:
         return {"Components": [{"Name": self._name}]}
 
 
-def test_rootless_on_cgroup_v1_is_refused():
+def test_rootless_podman_on_cgroup_v1_is_refused():
+    """As rootless Podman 4.3 answers (tests/test_sandbox_rootless.py runs the real one): its
+    compatible /info claims every limit and says nothing of rootless; /libpod/info does."""
     rootless = _Engine(
-        "Podman Engine", SecurityOptions=["name=seccomp", "name=rootless"], CgroupVersion="1"
+        "Podman Engine",
+        libpod_host={"security": {"rootless": True}, "cgroupVersion": "v1"},
+        SecurityOptions=["name=seccomp,profile=default"],
+        CgroupVersion="1",
     )
     with pytest.raises(SandboxError) as caught:
         check_engine(rootless, LIMITS)
     assert caught.value.message == (
         "the container engine cannot enforce: resource limits on a rootless podman with cgroup "
-        "v1 (it ignores memory, swap, pids and CPU limits: use a rootful engine, or cgroup v2 "
-        f"with delegated controllers); {ROOTLESS_OUTPUT_CAP}. Fix the host (cgroup "
+        "v1 (it ignores memory, swap, pids and CPU limits while /info claims them; use rootful "
+        f"Docker or rootful Podman); {ROOTLESS_OUTPUT_CAP}. Fix the host (cgroup "
         "controllers, runtime, privileges) or pass --unsafe to run without these controls"
     )
 
 
-def test_rootless_on_cgroup_v2_still_lacks_the_output_cap():
-    rootless = _Engine("Engine", SecurityOptions=["name=rootless"], CgroupVersion="2")
+def test_rootless_docker_is_refused_on_either_cgroup_version():
+    for version, why in [
+        ("1", "it ignores memory, swap, pids and CPU limits while /info claims them"),
+        ("2", "not supported: the runner's checks that they hold are untested there"),
+    ]:
+        rootless = _Engine("Engine", SecurityOptions=["name=rootless"], CgroupVersion=version)
+        with pytest.raises(SandboxError) as caught:
+            check_engine(rootless, LIMITS)
+        assert caught.value.message.startswith(
+            f"the container engine cannot enforce: resource limits on a rootless docker with "
+            f"cgroup v{version} ({why}; use rootful Docker or rootful Podman); output size cap "
+            "(a rootless engine cannot see the runner's tmpfs). Fix the host"
+        )
+
+
+def test_podman_that_cannot_say_whether_it_is_rootless_is_refused():
+    podman = _Engine("Podman Engine", libpod_host={"cgroupVersion": "v1"})
     with pytest.raises(SandboxError) as caught:
-        check_engine(rootless, LIMITS)
-    assert caught.value.message.startswith(
-        "the container engine cannot enforce: output size cap (a rootless engine cannot see "
-        "the runner's tmpfs). Fix the host"
-    )
+        check_engine(podman, LIMITS)
+    assert "resource limits on a rootless podman with cgroup v1" in caught.value.message
 
 
 def test_a_runtime_under_podman_is_refused():

@@ -2,8 +2,9 @@
 
 The sandbox fails closed: if the engine cannot enforce a memory, swap, pids or CPU limit, or
 the configured runtime is missing, or the runner cannot cap ``/output``, or the engine is
-rootless on cgroup v1 (Podman then ignores every resource limit while ``/info`` claims
-them), nothing runs unless the operator passes the explicit ``unsafe`` flag (then each gap
+rootless (on cgroup v1 Podman ignores every resource limit while ``/info`` claims them; on
+cgroup v2 the runner's ``/output`` tmpfs is invisible to it and the limit checks untested
+there), nothing runs unless the operator passes the explicit ``unsafe`` flag (then each gap
 is logged as a warning). What ``/info`` claims is only a first filter: ``verify.py`` reads
 back every control from each created container before it starts.
 
@@ -42,6 +43,7 @@ GPU_RUNTIMES = {"nvidia"}  # engine runtimes that serve GPU device requests (NVI
 OUTPUT_CAP = "output size cap (mounting a tmpfs on the host needs root or passwordless sudo)"
 GVISOR_MIN_PIDS = 128
 ROOTLESS_OUTPUT_CAP = "output size cap (a rootless engine cannot see the runner's tmpfs)"
+USE_ROOTFUL = "use rootful Docker or rootful Podman"
 ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
@@ -77,8 +79,24 @@ def _info(client: Any) -> dict:
         ) from err
 
 
+def libpod(client: Any, path: str) -> dict:
+    """Podman's own API (``/libpod``), for what its Docker-compatible answers leave out."""
+    try:
+        answer = client.api.get(f"{client.api.base_url}/v4.0.0/libpod/{path}")
+        answer.raise_for_status()
+        return answer.json()
+    except (*ENGINE_ERRORS, ValueError) as err:
+        raise SandboxError(
+            f"the Podman engine did not answer /libpod/{path.split('/')[0]}", detail=str(err)
+        ) from err
+
+
 def describe_engine(client: Any) -> Engine:
-    """Tell Docker from Podman (``/version`` components) and rootless from rootful."""
+    """Tell Docker from Podman (``/version`` components) and rootless from rootful.
+
+    Rootless Docker says ``name=rootless`` in ``/info``; rootless Podman does not (its
+    compatible ``/info`` looks rootful and claims every limit): its own ``/libpod/info`` does.
+    """
     info = _info(client)
     try:
         names = [c.get("Name", "") for c in client.version().get("Components") or []]
@@ -86,7 +104,12 @@ def describe_engine(client: Any) -> Engine:
         raise SandboxError("the container engine is not reachable", detail=str(err)) from err
     kind = "podman" if any("podman" in name.lower() for name in names) else "docker"
     rootless = "name=rootless" in (info.get("SecurityOptions") or [])
-    return Engine(kind, rootless, str(info.get("CgroupVersion") or "1"))
+    cgroup = str(info.get("CgroupVersion") or "1")
+    if kind == "podman":
+        host = libpod(client, "info").get("host") or {}
+        rootless = rootless or (host.get("security") or {}).get("rootless") is not False
+        cgroup = str(host.get("cgroupVersion") or cgroup).removeprefix("v")
+    return Engine(kind, rootless, cgroup)
 
 
 def _engine_gaps(engine: Engine, limits: ContainerSpec) -> list[str]:
@@ -94,8 +117,12 @@ def _engine_gaps(engine: Engine, limits: ContainerSpec) -> list[str]:
     if engine.rootless and engine.cgroup_version != "2":
         gaps.append(
             f"resource limits on a rootless {engine.kind} with cgroup v1 (it ignores memory, "
-            "swap, pids and CPU limits: use a rootful engine, or cgroup v2 with delegated "
-            "controllers)"
+            f"swap, pids and CPU limits while /info claims them; {USE_ROOTFUL})"
+        )
+    elif engine.rootless:
+        gaps.append(
+            f"resource limits on a rootless {engine.kind} with cgroup v2 (not supported: the "
+            f"runner's checks that they hold are untested there; {USE_ROOTFUL})"
         )
     if engine.rootless:
         gaps.append(ROOTLESS_OUTPUT_CAP)

@@ -37,6 +37,7 @@ from runner.sandbox.engine import (
     check_engine,
     describe_engine,
     get_client,
+    libpod,
     mount_prefix,
 )
 from runner.sandbox.live import applied_limits, live_mismatches
@@ -195,22 +196,15 @@ def _classify(
     return ("ok", "completed", copy) if copy else ("invalid", reason, None)
 
 
-def _libpod(client: Any, path: str) -> dict:
-    """Podman's own API (``/libpod``), for what its Docker-compatible answers leave out."""
-    answer = client.api.get(f"{client.api.base_url}/v4.0.0/libpod/{path}")
-    answer.raise_for_status()
-    return answer.json()
-
-
 def _verify(client: Any, run: _Run, container: Any, asked: dict) -> None:
     """Raise ``SandboxError`` unless the created container holds every asked control."""
-    libpod: dict | None = None
+    inspect: dict | None = None
     caps: frozenset[str] = frozenset()
     if run.engine.kind == "podman":
-        libpod = _libpod(client, f"containers/{container.id}/json")
-        granted = _libpod(client, "info")["host"]["security"].get("capabilities") or ""
+        inspect = libpod(client, f"containers/{container.id}/json")
+        granted = libpod(client, "info")["host"]["security"].get("capabilities") or ""
         caps = frozenset(c.removeprefix("CAP_") for c in granted.split(",") if c)
-    problems = mismatches(asked, container.attrs, libpod=libpod, engine_caps=caps)
+    problems = mismatches(asked, container.attrs, libpod=inspect, engine_caps=caps)
     if problems and not run.unsafe:
         raise SandboxError(
             "the container engine did not apply every sandbox control; nothing was run",
