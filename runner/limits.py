@@ -215,12 +215,10 @@ def _message(
     if limits.per_day == 0:
         return f"phase {phase.id} is closed to new submissions; {_after_phase(challenge, phase)}"
     if limits.total is not None and used_total >= limits.total:
-        return (
-            f"{used_total} of {limits.total} evaluations used in phase {phase.id}; "
-            f"{_after_phase(challenge, phase)}"
-        )
+        used = _used(used_total, limits.total, f"in phase {phase.id}")
+        return f"{used}; {_after_phase(challenge, phase)}"
     if limits.per_day is not None and used_today >= limits.per_day:
-        head = f"{used_today} of {limits.per_day} evaluations used today (UTC); "
+        head = _used(used_today, limits.per_day, "today (UTC)") + "; "
         if resets_at is not None and resets_at < phase.end:
             return head + f"next at {_when(resets_at)}"
         return head + f"phase {phase.id} ends before the reset; {_after_phase(challenge, phase)}"
@@ -230,6 +228,14 @@ def _message(
     if limits.total is not None:
         parts.append(f"{limits.total - used_total} of {limits.total} left in phase {phase.id}")
     return "; ".join(parts) if parts else f"no evaluation limits in phase {phase.id}"
+
+
+def _used(used: int, limit: int, when: str) -> str:
+    """``5 of 5 evaluations used today (UTC)``; past the limit (records made without limits,
+    or a limit lowered since) the count and the limit apart, never ``6 of 5``."""
+    if used == limit:
+        return f"{used} of {limit} evaluations used {when}"
+    return f"{used} evaluations used {when}, more than the limit of {limit}"
 
 
 def _after_phase(challenge: Challenge, phase: Phase) -> str:

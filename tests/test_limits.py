@@ -31,6 +31,22 @@ def test_daily_limit_reached_says_when_to_come_back():
     assert status.message == ("5 of 5 evaluations used today (UTC); next at 2026-12-06 00:00 UTC")
 
 
+def test_past_the_limit_the_count_and_the_limit_are_said_apart():
+    """Records made without limits (or a limit lowered since) exceed it: never "6 of 5"."""
+    records = [today("scored", h) for h in range(6)]
+    status = check_limits(CH, OPEN, records, "alice", NOW)
+    assert (status.allowed, status.used_today, status.left_today) == (False, 6, 0)
+    assert status.message == (
+        "6 evaluations used today (UTC), more than the limit of 5; next at 2026-12-06 00:00 UTC"
+    )
+    phase = replace(OPEN, limits=Limits(per_day=None, total=3))
+    ch = challenge(phases=(phase,))
+    assert check_limits(ch, phase, records, "alice", NOW).message == (
+        "6 evaluations used in phase open, more than the limit of 3; "
+        "no further evaluations can rank in this challenge"
+    )
+
+
 def test_platform_errors_never_count():
     records = [today("scored", h) for h in range(4)] + [today("error", 5 + h) for h in range(3)]
     status = check_limits(CH, OPEN, records, "alice", NOW)

@@ -126,6 +126,7 @@ def evaluate(
     options = Options(
         results_dir=(results_dir or root / "results").absolute(),
         data_dir=data_dir,
+        data_option="--data DIR",
         env=_env(key_env, challenge),
         unsafe=unsafe,
         force=force,

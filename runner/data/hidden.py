@@ -63,6 +63,11 @@ class _Options:
     download_timeout: float
     allow_insecure_loopback: bool
     say: Progress
+    override: str | None  # the caller's option for a local data folder, e.g. "--data DIR"
+
+    def or_override(self, what: str = "") -> str:
+        """``, or pass --data DIR<what>`` when the caller has such an option, else ''."""
+        return f", or pass {self.override}{what}" if self.override else ""
 
 
 def open_hidden(
@@ -76,6 +81,7 @@ def open_hidden(
     download_timeout: float = DOWNLOAD_TIMEOUT_S,
     allow_insecure_loopback: bool = False,
     progress: Progress | None = None,
+    override: str | None = None,
 ) -> HiddenData:
     """Obtain, verify and unpack the hidden data of ``challenge``.
 
@@ -85,7 +91,9 @@ def open_hidden(
     the challenge has one), the token (``token_env``) and the cache location. ``progress``
     receives a short line per long stage (download, decrypt, unpack). Plain ``http://`` is
     refused unless ``allow_insecure_loopback`` (tests only) and the host is loopback.
-    Every failure is a DataError saying what to fix.
+    Every failure is a DataError saying what to fix; ``override`` names the caller's option
+    for a local data folder (``evaluate``'s ``"--data DIR"``) so the fix may suggest it, and
+    is None where the caller has none (``run``, the CI jobs).
     """
     env = os.environ if env is None else env
     options = _Options(
@@ -97,6 +105,7 @@ def open_hidden(
         download_timeout=download_timeout,
         allow_insecure_loopback=allow_insecure_loopback,
         say=progress or (lambda _message: None),
+        override=override,
     )
     if data_dir is not None:
         return _from_directory(Path(data_dir), None)
@@ -110,7 +119,7 @@ def open_hidden(
         return _from_archive_file(path, spec, options)
     raise DataError(
         f"hidden data {spec.source!r} not found (looked at {path}); fix data.hidden.source in "
-        "challenge.yaml or pass --data DIR",
+        f"challenge.yaml{options.or_override()}",
         path=str(challenge.root / "challenge.yaml"),
     )
 
@@ -153,7 +162,7 @@ def _from_url(spec: HiddenDataSpec, options: _Options) -> HiddenData:
     fetch.check_url(spec.source, allow_insecure_loopback=options.allow_insecure_loopback)
 
     def fill(work: Path) -> Path:
-        token = _token(spec, options.env)  # only now: a warm cache needs no secret
+        token = _token(spec, options)  # only now: a warm cache needs no secret
         downloaded = work / "download"
         options.say(f"downloading {fetch.display_url(spec.source)}")
         actual = fetch.download(
@@ -174,14 +183,14 @@ def _from_url(spec: HiddenDataSpec, options: _Options) -> HiddenData:
     return _cached(spec.sha256.lower() if spec.sha256 else None, options, fill)
 
 
-def _token(spec: HiddenDataSpec, env: Mapping[str, str]) -> str | None:
+def _token(spec: HiddenDataSpec, options: _Options) -> str | None:
     if not spec.token_env:
         return None
-    token = env.get(spec.token_env)
+    token = options.env.get(spec.token_env)
     if not token:
         raise DataError(
             f"the environment variable {spec.token_env} (data.hidden.token_env) is not set: "
-            "set it to a token that can read the hidden data, or pass --data DIR"
+            f"set it to a token that can read the hidden data{options.or_override()}"
         )
     return token
 
@@ -239,7 +248,7 @@ def _identity(path: Path, spec: HiddenDataSpec, options: _Options) -> tuple[str,
     raise DataError(
         f"the hidden data is encrypted and the environment variable {spec.key_env} is not "
         f'set: export {spec.key_env}="$(cat KEY_FILE)" with the age identity (in CI, a '
-        "repository secret of that name), or pass --data DIR with the decrypted data",
+        f"repository secret of that name){options.or_override(' with the decrypted data')}",
         path=str(path),
     )
 

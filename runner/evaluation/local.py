@@ -36,6 +36,7 @@ class LimitReached(RunnerError):
 class Options:
     results_dir: Path
     data_dir: Path | None = None  # a local hidden-data folder (inputs/ + truth.csv)
+    data_option: str | None = None  # the caller's option naming such a folder, for messages
     cache_dir: Path | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     now: datetime | None = None
@@ -62,16 +63,22 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
 
     Raises ``LimitReached`` before running anything when the entrant has no evaluation
     left, and ``RunnerError`` for problems a maintainer must fix (missing key, bad data).
+    Limits are checked once the evaluation is known to be new: one served from the cache,
+    or a re-evaluation of an artifact already on record (a changed challenge, data or
+    runner), takes no quota (``runner.limits``).
     """
     from runner.data import open_hidden
 
     now = options.now or datetime.now(UTC)
     started = time.monotonic()
     label = f"{challenge.id}/{submission.entrant}/{submission.name}"
-    _check_limits(challenge, submission, options, now)
     say(options.progress, f"{label}: obtaining hidden data")
     hidden = open_hidden(
-        challenge, data_dir=options.data_dir, cache_dir=options.cache_dir, env=options.env
+        challenge,
+        data_dir=options.data_dir,
+        cache_dir=options.cache_dir,
+        env=options.env,
+        override=options.data_option,
     )
     prepared = prepare(challenge, submission, hidden.sha256)
     timings: dict[str, float | None] = {"data": time.monotonic() - started}
@@ -81,6 +88,7 @@ def evaluate(challenge: Challenge, submission: Submission, options: Options) -> 
         if cached is not None:
             say(options.progress, f"{label}: unchanged since evaluation {cached.evaluation_id}")
             return Evaluation(cached, None, cached=True)
+        _check_limits(challenge, submission, prepared, existing, options, now)
         result, output = _run(challenge, submission, hidden, prepared, timings, now, options)
         finished = recording.finish(challenge, result, existing=existing, timings=timings, now=now)
         path = recording.record(options.results_dir, finished)
@@ -148,12 +156,20 @@ def _cached(existing: tuple[Result, ...], prepared: Prepared, options: Options) 
 
 
 def _check_limits(
-    challenge: Challenge, submission: Submission, options: Options, now: datetime
+    challenge: Challenge,
+    submission: Submission,
+    prepared: Prepared,
+    existing: tuple[Result, ...],
+    options: Options,
+    now: datetime,
 ) -> None:
     phase = challenge.phase_at(now)
     if not options.enforce_limits or phase is None:
         return
-    _limit(challenge, phase, _existing(options.results_dir, challenge.id), submission, now)
+    who = (challenge.id, submission.participant, submission.name)
+    if recording.earlier_record(existing, who, prepared.artifact_sha256, prepared.cache_key):
+        return  # a re-evaluation keeps its original's place in the quota
+    _limit(challenge, phase, existing, submission, now)
 
 
 def _limit(

@@ -43,20 +43,11 @@ def as_reevaluation(challenge: Challenge, result: Result, existing: Iterable[Res
     keeps the earlier record's ``created_at`` (so it stays in the phase it was submitted
     in, counts once against limits and keeps its tie-break order) and supersedes it.
     """
-    from runner.records import current_results
-
-    artifact = result.provenance.artifact_sha256
     who = (result.challenge, result.participant, result.submission)
-    same = [
-        r
-        for r in current_results(existing)
-        if (r.challenge, r.participant, r.submission) == who
-        and r.provenance.artifact_sha256 == artifact
-        and r.cache_key != result.cache_key
-    ]
-    if artifact is None or not same:
+    artifact, key = result.provenance.artifact_sha256, result.cache_key
+    earlier = earlier_record(existing, who, artifact, key)
+    if earlier is None:
         return result
-    earlier = max(same, key=lambda r: (r.created_at, r.evaluation_id))
     phase = challenge.phase_at(earlier.created_at)
     return replace(
         result,
@@ -64,6 +55,29 @@ def as_reevaluation(challenge: Challenge, result: Result, existing: Iterable[Res
         phase=phase.id if phase else None,
         supersedes=earlier.evaluation_id,
     )
+
+
+def earlier_record(
+    existing: Iterable[Result],
+    who: tuple[str, str, str],
+    artifact: str | None,
+    cache_key: str | None,
+) -> Result | None:
+    """The current record an evaluation of ``artifact`` by ``who`` (challenge, participant,
+    submission) under a new ``cache_key`` re-evaluates, if any: its new record supersedes
+    that one and takes no quota of its own (``runner.limits``)."""
+    from runner.records import current_results
+
+    same = [
+        r
+        for r in current_results(existing)
+        if (r.challenge, r.participant, r.submission) == who
+        and r.provenance.artifact_sha256 == artifact
+        and r.cache_key != cache_key
+    ]
+    if artifact is None or not same:
+        return None
+    return max(same, key=lambda r: (r.created_at, r.evaluation_id))
 
 
 def seal_for_storage(
