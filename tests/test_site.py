@@ -8,6 +8,7 @@ import re
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from html import unescape as html_unescape
 from pathlib import Path
 from unittest import mock
 
@@ -120,7 +121,7 @@ def test_challenge_page_overview_rules_data_and_chart(site: Path) -> None:
     assert (site / "challenges/cells/public/train.csv").read_text().startswith("id,x,malignant")
     assert "Intervals are 90% confidence intervals over the test rows" in page
     assert (
-        "<td><code>log_loss</code></td><td><code>malignant</code></td><td>lower</td><td>3</td>"
+        "<td><code>log_loss</code></td> <td><code>malignant</code></td> <td>lower</td> <td>3</td> "
         "<td>percentile bootstrap over rows (normal interval of the mean loss on large sets)"
         "</td>" in page
     )
@@ -254,6 +255,42 @@ def test_participant_text_is_escaped_everywhere(site: Path) -> None:
     assert '<a href="https://example.org/code" rel="nofollow noopener">' in page
     for html in site.rglob("*.html"):
         assert_inert(html.read_text())
+
+
+def search_words(site: Path) -> dict[str, list[str]]:
+    """Each page's words as the search index holds them, split as Material's search splits
+    them (its default separator ``[\\s\\-]+``), all sections of a page together."""
+    index = json.loads((site / "search/search_index.json").read_text())
+    words: dict[str, list[str]] = {}
+    for doc in index["docs"]:
+        text = html_unescape(re.sub(r"<[^>]+>", " ", f"{doc['title']} {doc['text']}"))
+        words.setdefault(doc["location"].split("#")[0], []).extend(
+            w for w in re.split(r"[\s\-]+", text) if w
+        )
+    return words
+
+
+def test_search_indexes_the_whole_history_of_participants_and_teams(site: Path) -> None:
+    """The history tables are in the index (not only the heading): each row's submission,
+    phase, status, score and what counts, as separate words, with the challenge's title."""
+    words = search_words(site)
+    carol = " ".join(words["participants/carol.html"])
+    assert "Cell classification" in carol
+    assert (
+        "2027-03-03 10:07 UTC xss final scored 0.9600 rank 2 of 2 (final, private split)"
+    ).replace("-", " ") in carol
+    assert "xss open invalid — no column 'malignant' is missing" in carol
+    assert "xss open scored 0.9500 rank 1 of 3 (open, public split)" in carol
+    team = " ".join(words["teams/red-team.html"])
+    assert "gbm (alice) open scored 0.9300 rank 2 of 3 (open, public split)" in team
+    # boards are searchable too (a submission name finds its challenge), charts are not
+    board = words["challenges/cells/index.html"]
+    assert "forest" in board and "0.9700" in board
+    assert "UTCxss" not in carol and "forest:" not in board  # no glued cells, no chart labels
+    home = " ".join(words["index.html"])
+    assert "Cell classification Tell malignant cells" in home and "bob roc_auc 0.9700" in home
+    people = " ".join(words["participants.html"])
+    assert "carol (3 evaluations) " in people
 
 
 def test_hostile_team_name_in_a_board_is_text() -> None:

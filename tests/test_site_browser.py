@@ -263,6 +263,28 @@ def test_search_finds_a_participant_by_login(browser, base_url: str) -> None:
     w.check_clean()
 
 
+def test_search_finds_a_row_of_a_participants_history(browser, base_url: str) -> None:
+    """Words only a history row holds (an evaluation's message) find the participant's page;
+    the row's hostile message is indexed escaped and stays text in the results."""
+    w = Watched(browser)
+    w.page.goto(base_url)
+    w.page.locator("input.md-search__input").click()
+    w.page.keyboard.type("onerror")
+    w.page.locator(".md-search-result__item").first.wait_for()
+    assert w.page.locator(".md-search-result img, .md-search-result script").count() == 0
+    w.page.locator("input.md-search__input").fill("")
+    w.page.keyboard.type("malignant missing")
+    result = w.page.locator(".md-search-result__item a[href*='participants/carol.html']").first
+    result.wait_for()
+    assert "column 'malignant' is missing" in result.inner_text()
+    result.scroll_into_view_if_needed()
+    shot(w.page, "search-history.png")
+    result.click()
+    w.page.wait_for_url("**/participants/carol.html*")
+    assert heading(w.page) == "carol"
+    w.check_clean()
+
+
 def chart_tip(page, point) -> str:
     tip = point.locator(".cr-tip")
     assert tip.evaluate("e => getComputedStyle(e).visibility") == "visible"

@@ -139,8 +139,9 @@ def _frame(metric: str, higher_is_better: bool, n: int, noun: str, left: float) 
     direction = "higher is better" if higher_is_better else "lower is better"
     label = fmt.text(f"{metric} of {n} {noun} over time ({direction})")
     return (
+        # data-search-exclude: the search plugin skips the plot (its labels repeat the board).
         f'<svg class="cr-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}"'
-        f' xmlns="http://www.w3.org/2000/svg"><title>{label}</title>'
+        f' xmlns="http://www.w3.org/2000/svg" data-search-exclude><title>{label}</title>'
         f'<rect class="cr-plot" x="{left}" y="{TOP}" width="{WIDTH - left - RIGHT}"'
         f' height="{HEIGHT - TOP - BOTTOM}"/>'
         f'<text class="cr-axis-label" x="12" y="{TOP + 4}" transform="rotate(-90 12 {TOP + 4})"'

@@ -5,7 +5,10 @@ Loaded through the MkDocs plugin ``challenge-runner`` (``runner.site.plugin``). 
 - ``on_config``: load the repository once for this build, add the site's CSS and JS;
 - ``on_files``: add the home page, one page per challenge, the public data files, the
   assets and a hidden "shell" page (see ``runner.site.static``);
-- ``on_post_page``: put each Jinja2-rendered fragment in place of its slot marker;
+- ``on_page_content``: put each Jinja2-rendered fragment in place of its slot marker, in
+  the page's HTML before the search plugin reads it (its ``on_page_context`` comes later),
+  so a participant's history, the boards and the tables are searchable;
+- ``on_post_page``: keep the rendered shell page for the submission pages;
 - ``on_post_build``: write submission pages, leaderboard downloads and badges.
 
 Environment: ``CHALLENGE_RUNNER_SITE_ROOT`` (repository root; default: the folder of
@@ -114,13 +117,17 @@ class SiteHooks:
         _add_to_nav(config, [pages.page_src(cid) for cid in site.challenges], site)
         return files
 
+    def on_page_content(self, html: str, page: Any) -> str:
+        for key, fragment in self.slots.get(page.file.src_uri, {}).items():
+            marker = pages.slot(key)
+            if marker not in html:
+                raise PluginError(f"challenge-runner: slot {key!r} of {page.file.src_uri} is lost")
+            html = html.replace(marker, fragment, 1)
+        return html
+
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
-        uri = page.file.src_uri
-        if uri == SHELL_SRC:
+        if page.file.src_uri == SHELL_SRC:
             self.shell = static.Shell.from_html(output)
-            return output
-        for key, fragment in self.slots.get(uri, {}).items():
-            output = output.replace(pages.slot(key), fragment, 1)
         return output
 
     def on_post_build(self, config: Any) -> None:

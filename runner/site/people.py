@@ -2,8 +2,10 @@
 which ones count on a board (``runner.history``, shared with ``challenge-runner submissions``).
 
 These are MkDocs pages (not files written after the build like submission pages), so the
-search plugin indexes them: searching a login finds its page. Their Markdown holds only the
-escaped name and counts; the tables are Jinja2 fragments put into slots, like the boards.
+search plugin indexes them: searching a login, a submission's name or a row's message finds
+its page. Their Markdown holds only the escaped name and counts; the tables are Jinja2
+fragments put into slots, like the boards, before the search plugin reads the page
+(``SiteHooks.on_page_content``).
 """
 
 from __future__ import annotations

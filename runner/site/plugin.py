@@ -25,6 +25,9 @@ class ChallengeRunnerPlugin(BasePlugin):
     def on_files(self, files, *, config):
         return self._hooks.on_files(files, config)
 
+    def on_page_content(self, html, *, page, config, files):
+        return self._hooks.on_page_content(html, page)
+
     def on_post_page(self, output, *, page, config):
         return self._hooks.on_post_page(output, page, config)
 
