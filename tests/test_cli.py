@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import click
 import pytest
@@ -31,21 +30,17 @@ def test_every_registered_command_imports_and_has_help() -> None:
         assert command.help, f"{name} has no --help text"
 
 
-def test_help_starts_fast_and_imports_nothing_heavy() -> None:
+def test_help_imports_nothing_heavy() -> None:
+    """What keeps start-up fast; the time itself is bench/bench_validate.py's figure (a
+    wall-clock bound here would fail on a loaded machine, not on slow code)."""
     code = (
-        "import sys, time; t = time.perf_counter(); from runner.cli import main; "
-        "import contextlib, io\n"
+        "import sys, contextlib, io; from runner.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()): main(['--help'])\n"
-        "heavy = [m for m in ('pandas', 'numpy', 'docker', 'github', 'jinja2', 'mkdocs') "
-        "if m in sys.modules]\n"
-        "print(heavy, time.perf_counter() - t)"
+        "print([m for m in ('pandas', 'numpy', 'docker', 'github', 'jinja2', 'mkdocs') "
+        "if m in sys.modules])"
     )
-    start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    elapsed = time.perf_counter() - start
-    heavy, _ = out.stdout.rsplit(" ", 1)
-    assert heavy == "[]"
-    assert elapsed < 1.5  # generous on a loaded machine; bench/bench_validate.py measures it
+    assert out.stdout.strip() == "[]"
 
 
 def test_python_dash_m_runs_the_cli() -> None:

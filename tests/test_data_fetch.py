@@ -181,7 +181,9 @@ def test_download_sha_mismatch_size_cap_and_timeout(server, tmp_path, keys, data
     with pytest.raises(DataError) as err:
         open_hidden(slow, env=env, download_timeout=0.3, **kw)
     assert err.value.message == f"downloading {server}/slow took too long; try again later"
-    assert time.monotonic() - started < 1.5
+    # Cut off long before the server's 5 s of trickling ends (the bound is loose on purpose:
+    # it proves the deadline covers the whole download, not each read, even on a busy machine).
+    assert time.monotonic() - started < 4
     assert list(data_cache.iterdir()) == []
 
 

@@ -143,7 +143,7 @@ def test_build_time_limit(docker_client, busybox_image, tmp_path):
     started = time.monotonic()
     with pytest.raises(BuildFailed) as caught:
         resolve_image(submission, limits, client=docker_client)
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 60  # the 3 s limit stopped it, not the 600 s sleep
     assert caught.value.message == (
         "the image build took longer than the 3 s build time limit; make it faster "
         "(fewer steps, vendored dependencies)"

@@ -22,8 +22,10 @@ from runner.sandbox.reap import reap_mounts
 ROOT = Path(__file__).resolve().parent.parent
 LIMITS = ContainerSpec(timeout_s=20, memory="64m", cpus=0.5, pids=32, output_limit="4m")
 
-# A runner whose orphans expire 4 s after they start (no kill wait, no margin), killed while
-# its container sleeps.
+# A runner whose orphans expire ORPHAN_S after they start (no kill wait, no margin), killed
+# while its container sleeps. ORPHAN_S leaves a loaded machine time for the run that must see
+# the orphan still alive; the test waits it out once.
+ORPHAN_S = 15
 RUNNER = textwrap.dedent(
     """
     import sys
@@ -31,7 +33,8 @@ RUNNER = textwrap.dedent(
     import runner.sandbox.run as run
     from runner.models import ContainerSpec
     run.KILL_WAIT_S = run.REAP_MARGIN_S = 0
-    limits = ContainerSpec(timeout_s=4, memory="64m", cpus=0.5, pids=32, output_limit="4m")
+    limits = ContainerSpec(timeout_s=int(sys.argv[4]), memory="64m", cpus=0.5, pids=32,
+                           output_limit="4m")
     run.run_submission(
         sys.argv[1], ["sh", "-c", "echo secret >/output/held; sleep 600"],
         input_dir=Path(sys.argv[2]), submission_dir=None, work_dir=Path(sys.argv[3]),
@@ -41,21 +44,33 @@ RUNNER = textwrap.dedent(
 )
 
 
-def _orphan(image: str, input_dir: Path, work_dir: Path) -> None:
+def _orphan(client, image: str, input_dir: Path, work_dir: Path) -> None:
     """Start a runner, wait until its container runs, then ``kill -9`` it."""
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     runner = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, image, str(input_dir), str(work_dir)],
+        [sys.executable, "-c", RUNNER, image, str(input_dir), str(work_dir), str(ORPHAN_S)],
         stdout=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:
         line = runner.stdout.readline()
         assert line.startswith("running the submission"), line
-        time.sleep(1)  # the container is started right after this line
+        for _ in range(120):  # the container is started right after this line
+            if [c for c in _containers(client, work_dir) if c.status == "running"]:
+                break
+            time.sleep(0.25)
     finally:
         runner.send_signal(signal.SIGKILL)
         runner.wait()
         runner.stdout.close()
+
+
+def _containers(client, work_dir: Path) -> list:
+    """The runner's containers that mount something under ``work_dir``."""
+    return [
+        client.containers.get(c["Id"])
+        for c in client.api.containers(filters={"label": LABEL})
+        if str(work_dir) in str(c.get("Mounts"))
+    ]
 
 
 def _mounted(work_dir: Path) -> list[str]:
@@ -67,12 +82,8 @@ def test_kill_9_leftovers_are_reaped_by_the_next_run(docker_client, busybox_imag
     inputs, work = tmp_path / "in", tmp_path / "work"
     inputs.mkdir()
     work.mkdir()
-    _orphan(busybox_image, inputs, work)
-    left = [
-        docker_client.containers.get(c["Id"])
-        for c in docker_client.api.containers(filters={"label": LABEL})
-        if str(work) in str(c.get("Mounts"))
-    ]  # fmt: skip
+    _orphan(docker_client, busybox_image, inputs, work)
+    left = _containers(docker_client, work)
     assert len(left) == 1 and left[0].status == "running"
     deadline = int(left[0].labels[DEADLINE_LABEL])
     [output_dir] = work.iterdir()
