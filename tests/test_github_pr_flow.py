@@ -388,3 +388,73 @@ def test_one_comment_lists_every_submission_of_each_kind(world, monkeypatch):
     assert world.state.labels[7] == ["invalid"]
     recorded = load_results(world.checkout / "results").results
     assert sorted(r.submission for r in recorded) == ["crash", "extra1", "good", "slow", "zextra"]
+
+
+def test_selected_marks_beyond_the_selection_count_are_refused_per_pull_request(world, monkeypatch):
+    """selection: 2, one mark committed on the base: of the PR's three marks the first fits,
+    the next two are invalid (neither evaluated nor counted); an unmarked one is evaluated.
+    A PR that unmarks a committed manifest frees its place."""
+    origin, checkout = world.state.repo, world.checkout
+    yaml = (CHALLENGE / "challenge.yaml").read_text()
+    marked = "challenge: breast-cancer\nparticipant: alice\nname: {0}\npredictions: {0}.csv\n"
+    base = origin.commit(
+        {
+            "challenges/breast-cancer/challenge.yaml": yaml.replace(
+                "limits: {per_day: 2, total: 10}",
+                "limits: {per_day: 2, total: 10}\n    selection: 2",
+            ),
+            "submissions/breast-cancer/alice/old.yaml": marked.format("old") + "selected: true\n",
+            "submissions/breast-cancer/alice/old.csv": PREDICTIONS,
+        },
+        branch="main",
+        parent=world.base,
+        message="selection: 2; alice's committed pick",
+    )
+    subprocess.run(["git", "-C", str(checkout), "pull", "-q", "--ff-only"], check=True)
+    world.base = base
+    files = {}
+    for name, selected in (("b", True), ("c", True), ("d", False), ("e", True)):
+        files.update(manifest(name))
+        if selected:
+            files[f"submissions/breast-cancer/alice/{name}.yaml"] += "selected: true\n"
+    push(world, monkeypatch, files, run_id=901, parent=base)
+    plan = world.tmp / "run-901" / "prepared"
+    assert main(["pr", "prepare", "--root", str(checkout), "--out", str(plan)]) == 0
+    items = json.loads((plan / "plan.json").read_text())["items"]
+    assert [(i["name"], i["status"]) for i in items] == [
+        ("b", "ready"),
+        ("c", "invalid"),
+        ("d", "ready"),
+        ("e", "invalid"),
+    ]
+    assert items[1]["problems"] == [
+        {
+            "path": "submissions/breast-cancer/alice/c.yaml",
+            "line": None,
+            "column": None,
+            "json_path": "$.selected",
+            "message": "alice marks 3 submissions of breast-cancer selected (old, b, c), but "
+            "phase 'final' counts 2 (selection:); remove selected from the others",
+        }
+    ]
+    assert "(old, b, e)" in items[3]["problems"][0]["message"]
+    matrix = (world.tmp / "output.txt").read_text()
+    assert "breast-cancer/alice/b" in matrix and "breast-cancer/alice/c" not in matrix
+
+    # the next push also unmarks the committed one: now b and c fit, e is still one too many
+    files["submissions/breast-cancer/alice/old.yaml"] = marked.format("old")
+    push(world, monkeypatch, files, run_id=902)
+    plan = world.tmp / "run-902" / "prepared"
+    assert main(["pr", "prepare", "--root", str(checkout), "--out", str(plan)]) == 0
+    items = json.loads((plan / "plan.json").read_text())["items"]
+    statuses = {i["name"]: i["status"] for i in items}
+    assert statuses == {"old": "ready", "b": "ready", "c": "ready", "d": "ready", "e": "invalid"}
+
+    # deleting the committed pick frees its place too
+    gone = {"submissions/breast-cancer/alice/old.yaml": None}
+    push(world, monkeypatch, {**gone, "submissions/breast-cancer/alice/old.csv": None}, run_id=903)
+    plan = world.tmp / "run-903" / "prepared"
+    assert main(["pr", "prepare", "--root", str(checkout), "--out", str(plan)]) == 0
+    items = json.loads((plan / "plan.json").read_text())["items"]
+    statuses = {i["name"]: i["status"] for i in items}
+    assert statuses == {"b": "ready", "c": "ready", "d": "ready", "e": "invalid"}

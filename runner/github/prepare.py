@@ -10,6 +10,9 @@ The outcome is ``out/plan.json``, which later steps (ingest, score, report) read
 holds a secret. Each item is ``ready`` (to evaluate), ``invalid`` with its problems, or
 ``over_limit``: limits are counted over the plan's own items too (``runner.limits.admit``),
 so a PR with 8 manifests for a challenge allowing 5 a day gets 5 ready and 3 over the limit.
+Likewise ``selected: true`` is counted over the committed manifests and the plan's items
+together (``apply_selection``): the marks beyond a phase's ``selection:`` make their items
+invalid, as ``validate`` would refuse the repository after a merge.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Item:
     description: str = ""
     problems: tuple[Problem, ...] = ()  # paths relative to the repository
     runs_on: tuple[str, ...] = ()  # the challenge's runner labels for its ingest job
+    selected: bool = False  # the manifest marks it to count in a phase with selection:
 
     @property
     def key(self) -> str:
@@ -146,6 +150,7 @@ def check_manifest(
         sub.kind,
         sub.description,
         runs_on=repo.challenges[sub.challenge].runs_on,
+        selected=sub.selected,
     )
     wrong: list[str] = []
     if author is not None:
@@ -163,6 +168,43 @@ def check_manifest(
         found = tuple(file_problem(rel, p) for p in wrong)
         return replace(base, status="invalid", problems=found)
     return base
+
+
+def apply_selection(
+    items: tuple[Item, ...], repo: Repo, removed: frozenset[str] = frozenset()
+) -> tuple[Item, ...]:
+    """The items with ``selected: true`` beyond their entrant's ``selection:`` made invalid.
+
+    After the merge an entrant's marks are those of the committed manifests (less the ones
+    this pull request changes, in ``items``, or deletes, in ``removed``) plus those of the
+    items: committed ones come first, then the items in plan order; the excess is refused
+    with a problem on ``$.selected`` (so it is neither evaluated nor counted).
+    """
+    from runner.loader import selection_phase, too_many_selected
+
+    changed = {i.manifest for i in items} | removed
+    marks: dict[tuple[str, str], list[str]] = {}
+    for sub in repo.submissions:
+        rel = sub.path.relative_to(repo.root).as_posix()
+        if sub.selected and rel not in changed:
+            marks.setdefault((sub.challenge, sub.entrant.casefold()), []).append(sub.name)
+    out = []
+    for item in items:
+        challenge = repo.challenges.get(item.challenge)
+        phase = selection_phase(challenge) if challenge is not None else None
+        if item.status != "ready" or not item.selected or phase is None or not phase.selection:
+            out.append(item)
+            continue
+        entrant = item.team or item.participant
+        mine = marks.setdefault((item.challenge, entrant.casefold()), [])
+        if len(mine) < phase.selection:
+            mine.append(item.name)
+            out.append(item)
+            continue
+        message = too_many_selected(entrant, item.challenge, [*mine, item.name], phase)
+        problem = Problem(item.manifest, None, None, "$.selected", message)
+        out.append(replace(item, status="invalid", problems=(problem,)))
+    return tuple(out)
 
 
 def apply_limits(
@@ -255,6 +297,9 @@ def prepare_github(
         check_manifest(m, fetched, repo, author, known, teams, now, event.base_ref)
         for m in manifests
     )
+    gone = {f.filename for f in files if f.status == "removed"}
+    gone |= {f.previous_filename for f in files if f.status == "renamed" and f.previous_filename}
+    items = apply_selection(items, repo, frozenset(gone))
     return Plan(apply_limits(items, repo, now, event.author_id), event)
 
 
@@ -279,4 +324,4 @@ def prepare_local(manifests: list[Path], root: Path, out: Path, now: datetime) -
             shutil.copytree(folder, target, symlinks=True)
         copied = target / manifest.name
         items.append(check_manifest(copied, tree, repo, None, {}, repo.teams, now))
-    return Plan(apply_limits(tuple(items), repo, now), None)
+    return Plan(apply_limits(apply_selection(tuple(items), repo), repo, now), None)

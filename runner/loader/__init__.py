@@ -33,6 +33,8 @@ __all__ = [
     "load_submission",
     "load_teams",
     "parse_time",
+    "selection_phase",
+    "too_many_selected",
 ]
 
 
@@ -182,24 +184,31 @@ def _too_many_selected(
             marked.setdefault((sub.challenge, sub.entrant), []).append(sub)
     problems = []
     for (challenge_id, entrant), subs in sorted(marked.items()):
-        limits = [p for p in challenges[challenge_id].phases if p.selection]
-        phase = min(limits, key=lambda p: p.selection or 0) if limits else None
+        phase = selection_phase(challenges[challenge_id])
         if phase is None or phase.selection is None or len(subs) <= phase.selection:
             continue
-        names = ", ".join(s.name for s in subs)
+        message = too_many_selected(entrant, challenge_id, [s.name for s in subs], phase)
         for sub in subs:
-            problems.append(
-                Problem(
-                    _display(sub.path, root),
-                    None,
-                    None,
-                    "$.selected",
-                    f"{entrant} marks {len(subs)} submissions of {challenge_id} selected "
-                    f"({names}), but phase {phase.id!r} counts {phase.selection} "
-                    "(selection:); remove selected from the others",
-                )
-            )
+            problems.append(Problem(_display(sub.path, root), None, None, "$.selected", message))
     return problems
+
+
+def selection_phase(challenge: models.Challenge) -> models.Phase | None:
+    """The phase whose ``selection:`` bounds how many manifests an entrant may mark
+    ``selected`` (the smallest, when several phases have one); None if no phase has one."""
+    limits = [p for p in challenge.phases if p.selection]
+    return min(limits, key=lambda p: p.selection or 0) if limits else None
+
+
+def too_many_selected(
+    entrant: str, challenge_id: str, names: list[str], phase: models.Phase
+) -> str:
+    """The problem of an entrant marking ``names`` selected, more than ``phase`` counts."""
+    return (
+        f"{entrant} marks {len(names)} submissions of {challenge_id} selected "
+        f"({', '.join(names)}), but phase {phase.id!r} counts {phase.selection} "
+        "(selection:); remove selected from the others"
+    )
 
 
 def _raise_if(problems: list[Problem]) -> None:
