@@ -77,8 +77,8 @@ MANIFEST_CASES = {
         manifest(colour="blue"),
         [
             f"{MANIFEST}:5:1: $.colour: unknown key 'colour': remove it or fix its spelling; "
-            "allowed keys: baseline, build, challenge, command, description, image, links, "
-            "name, participant, predictions, selected, team"
+            "allowed keys: baseline, build, challenge, code, command, description, image, "
+            "links, name, participant, predictions, selected, team"
         ],
     ),
     "wrong type": (
@@ -121,7 +121,7 @@ MANIFEST_CASES = {
     "two kinds": (
         manifest(image="x@sha256:" + "a" * 64),
         [
-            f"{MANIFEST}:5:8: $.image: give only one of predictions, image or build "
+            f"{MANIFEST}:5:8: $.image: give only one of predictions, image, build or code "
             "(found predictions and image)"
         ],
     ),
@@ -129,7 +129,7 @@ MANIFEST_CASES = {
         manifest(predictions=None),
         [
             f"{MANIFEST}:1:1: $: give one of predictions (a CSV file), "
-            "image (pinned by digest) or build"
+            "image (pinned by digest), build or code"
         ],
     ),
     "non-utf8": (

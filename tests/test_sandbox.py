@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from runner.sandbox import (
     run_submission,
 )
 from runner.sandbox.engine import OUTPUT_CAP, missing_controls
-from runner.sandbox.output import collect_predictions
+from runner.sandbox.output import collect_folder, collect_predictions
 from runner.sandbox.seccomp import security_opt
 
 # CHALLENGE_RUNNER_TEST_RUNTIME=runsc runs the suite under gVisor (see conftest.py).
@@ -377,6 +378,47 @@ def test_collect_predictions_does_not_block_on_a_fifo(tmp_path):
         None,
         "/output/predictions.csv is not a regular file",
     )
+
+
+def _output(tmp_path, files):
+    out = tmp_path / "out"
+    for name, data in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        if data == "FIFO":
+            os.mkfifo(out / name)
+        elif data.startswith("->"):
+            (out / name).symlink_to(data[2:])
+        else:
+            (out / name).write_text(data)
+    out.mkdir(exist_ok=True)
+    return out
+
+
+def test_collect_folder_zips_every_file_the_same_way_each_time(tmp_path):
+    out = _output(tmp_path, {"b/deep/x.npy": "123", "a.txt": "hello", "meta.json": "{}"})
+    first, reason = collect_folder(out, tmp_path, 100, "/app/output")
+    assert reason == ""
+    with zipfile.ZipFile(first) as bundle:
+        assert bundle.namelist() == ["a.txt", "b/deep/x.npy", "meta.json"]
+        assert bundle.read("b/deep/x.npy") == b"123"
+    os.utime(out / "a.txt", (0, 0))  # times are not part of the bytes
+    second, _ = collect_folder(out, tmp_path, 100, "/app/output")
+    assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        ({}, "wrote nothing to /app/output; write the outputs there"),
+        ({"x/leak": "->/etc/passwd"}, "/app/output/x/leak is a symbolic link; write regular files"),
+        ({"pipe": "FIFO"}, "/app/output/pipe is not a regular file"),
+        ({"a": "x" * 60, "b": "y" * 60}, "/app/output holds more than the output limit"),
+    ],
+)
+def test_collect_folder_refuses_links_fifos_and_too_much(tmp_path, files, reason):
+    out = _output(tmp_path, files)
+    assert collect_folder(out, tmp_path, 100, "/app/output") == (None, reason)
+    assert not list(tmp_path.glob("output-*.zip"))  # nothing half-written is left
 
 
 @pytest.mark.docker

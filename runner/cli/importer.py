@@ -35,7 +35,7 @@ def import_(
 
     \b
     codabench: a bundle with competition.yaml (version 2), its tasks, reference and input
-               data, scoring program, pages and starting kit.
+               data, scoring and ingestion programs, pages and starting kit.
     evalai:    a challenge folder with challenge_config.yaml, evaluation_script (folder or
                zip), annotations and templates (as in EvalAI-Starters).
 
@@ -44,7 +44,10 @@ def import_(
     fresh age key: the secret identity is printed ONCE on stdout; store it as the CI secret
     named by --key-env and never commit it. What could not be mapped is listed on stderr and
     at the top of challenge.yaml. Participants submit the original result file (a .zip is
-    unpacked) as `predictions:` in their manifest.
+    unpacked) as `predictions:` in their manifest. A Codabench bundle with an ingestion
+    program becomes a code-submission challenge: participants commit their code (a folder or
+    a .zip) as `code:`, and the ingestion program runs it in the sandbox on the phase's
+    hidden inputs, in the program's image.
     """
     done = import_bundle(
         kind, path, challenges, challenge_id=challenge_id, image=image, key_env=key_env

@@ -126,6 +126,7 @@ def _run(
             unsafe=options.unsafe,
             progress=progress,
             public_inputs=options.show_output,  # the caller's own data: nothing to hide
+            now=now,
         )
         timings |= got.timings
         start = time.monotonic()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,9 @@ def artifact_sha256(submission: Submission) -> str:
 
     if submission.predictions is not None:
         artifact = file_sha256(submission.predictions)
+    elif submission.code is not None:
+        code = submission.code
+        artifact = tree_sha256(code) if code.is_dir() else file_sha256(code)
     elif submission.image is not None:
         artifact = submission.image
     else:
@@ -148,16 +152,22 @@ def ingest(
     unsafe: bool = False,
     progress: Progress | None = None,
     public_inputs: bool = False,
+    now: datetime | None = None,
 ) -> Ingested:
     """Obtain predictions: the committed file, or a sandboxed run on the hidden inputs.
 
     ``built`` and ``image`` are the build step's outcome; without an image the submission's
     image is pulled (or built) here. ``public_inputs`` (sample inputs, the caller's own
     data) lets the message name the exact exit code, which hidden inputs never do. An image
-    the runner built or loaded is removed once run.
+    the runner built or loaded is removed once run. A code submission runs through the
+    challenge's ingestion program on the inputs of the phase at ``now``; its "predictions"
+    are a zip of all it wrote.
     """
     if submission.kind == "predictions":
         return Ingested(OK, predictions=submission.predictions)
+    if submission.kind == "code":
+        return _run_code(challenge, submission, inputs, work_dir, now, unsafe, progress,
+                         public_inputs)  # fmt: skip
     if built is not None and built.status not in (OK, "skipped"):
         return Ingested(built.status, built.message, built.detail)
     timings = {"image": built.seconds} if built and built.seconds is not None else {}
@@ -175,6 +185,32 @@ def ingest(
         )
     finally:
         release_image(image)
+
+
+def _run_code(
+    challenge: Challenge,
+    submission: Submission,
+    inputs: Path,
+    work_dir: Path,
+    now: datetime | None,
+    unsafe: bool,
+    progress: Progress | None,
+    public_inputs: bool,
+) -> Ingested:
+    from runner.program.ingestion import run_code
+
+    outcome = run_code(
+        challenge, submission, inputs, work_dir, now=now, unsafe=unsafe, progress=progress,
+        public_inputs=public_inputs,
+    )  # fmt: skip
+    return Ingested(
+        outcome.status,
+        outcome.message,
+        outcome.detail,
+        outcome.predictions,
+        outcome.image_id,
+        {"run": outcome.duration_s},
+    )
 
 
 def _run(

@@ -6,8 +6,12 @@ phase's task -> its reference data under hidden ``reference/<phase>/`` and its i
 under hidden ``inputs/``; the task's scoring program -> ``program:`` (protocol codabench, its
 metadata's command, the bundle's ``docker_image``); the first leaderboard's columns -> metrics
 (key, title as label, sorting as direction, precision); pages and terms -> README.md; each
-phase's ``public_data`` and the ``starting_kit`` -> public/. Result submissions only: a task's
-ingestion program (code submissions) is reported, not imported.
+phase's ``public_data`` and the ``starting_kit`` -> public/; the longest
+``execution_time_limit`` -> the container's time limit. A task's ingestion program makes a
+code-submission challenge: ``program.ingestion`` (its metadata's command) and
+``submission_kinds: [code]``; each phase's input data goes under hidden ``inputs/<phase>/``
+when phases differ in it (else ``inputs/``). An ingestion program that runs during scoring
+(``ingestion_only_during_scoring``) would give participant code the reference data: refused.
 """
 
 from __future__ import annotations
@@ -51,8 +55,10 @@ def read_bundle(root: Path, *, challenge_id: str | None = None, image: str | Non
         "leaderboard": {"best_of": "participant"},
     }
     draft.note("maintainers: set your GitHub login(s) in challenge.yaml")
+    inputs: dict[str, Path] = {}
     for index, phase in enumerate(config.get("phases") or []):
-        _phase(root, phase, index, tasks, draft)
+        _phase(root, phase, index, tasks, draft, inputs)
+    _inputs(inputs, draft)
     close_open_phases(draft)
     _program(root, config, tasks, draft, image)
     _pages(root, config, draft)
@@ -90,7 +96,9 @@ def _metrics(config: dict, draft: Draft) -> list[dict]:
     return metrics
 
 
-def _phase(root: Path, phase: dict, index: int, tasks: dict, draft: Draft) -> None:
+def _phase(
+    root: Path, phase: dict, index: int, tasks: dict, draft: Draft, inputs: dict[str, Path]
+) -> None:
     phase_id = slug(phase.get("name") or f"phase-{index}", 32)
     where = f"phase {phase.get('name', index)!r}"
     start = parse_date(phase.get("start"), f"{where} start", draft)
@@ -110,10 +118,24 @@ def _phase(root: Path, phase: dict, index: int, tasks: dict, draft: Draft) -> No
         return
     if task.get("reference_data"):
         draft.reference.append((root / task["reference_data"], phase_id))
-    if task.get("input_data") and not draft.inputs:
-        draft.inputs.append((root / task["input_data"], "."))
+    if task.get("input_data"):
+        inputs[phase_id] = root / task["input_data"]
+    if isinstance(phase.get("execution_time_limit"), int) and phase["execution_time_limit"] > 0:
+        container = draft.data.setdefault("container", {})
+        container["timeout_s"] = max(container.get("timeout_s", 0), phase["execution_time_limit"])
     if phase.get("public_data"):
         draft.public.append((root / phase["public_data"], phase_id))
+
+
+def _inputs(inputs: dict[str, Path], draft: Draft) -> None:
+    """One inputs/ when every phase reads the same input data, else inputs/<phase>/ each
+    (the ingest step mounts the folder of the phase it runs in)."""
+    sources = {path.resolve() for path in inputs.values()}
+    if len(sources) == 1:
+        draft.inputs.append((next(iter(inputs.values())), "."))
+        return
+    for phase_id, path in inputs.items():
+        draft.inputs.append((path, phase_id))
 
 
 def _program(root: Path, config: dict, tasks: dict, draft: Draft, image: str | None) -> None:
@@ -130,11 +152,28 @@ def _program(root: Path, config: dict, tasks: dict, draft: Draft, image: str | N
         "image": image or str(config.get("docker_image") or "codalab/codalab-legacy:py39"),
         "command": _command(folder),
     }
-    if any(t.get("ingestion_program") for t in tasks.values()):
-        draft.note(
-            "the tasks' ingestion program (code submissions) was not imported: participants "
-            "submit result files; port code submissions as a container challenge"
+    _ingestion(root, tasks, draft)
+
+
+def _ingestion(root: Path, tasks: dict, draft: Draft) -> None:
+    """A task's ingestion program: participants submit code, which it runs."""
+    folders = sorted(
+        {str(t["ingestion_program"]) for t in tasks.values() if t.get("ingestion_program")}
+    )
+    if not folders:
+        return
+    if any(t.get("ingestion_only_during_scoring") for t in tasks.values()):
+        raise ConfigError(
+            "a task sets ingestion_only_during_scoring: its ingestion program runs the "
+            "participant's code with the reference data (the truth) mounted, which this "
+            "platform never allows; give the ingestion program its own input_data instead"
         )
+    if len(folders) > 1:
+        draft.note(f"tasks use different ingestion programs {folders}; the first is used")
+    folder = root / folders[0]
+    draft.ingestion_dir = folder
+    draft.data["program"]["ingestion"] = {"path": "ingestion_program", "command": _command(folder)}
+    draft.data["submission_kinds"] = ["code"]
 
 
 def _command(folder: Path) -> str:

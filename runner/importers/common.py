@@ -36,6 +36,7 @@ class Draft:
     readme: list[tuple[str, str]] = field(default_factory=list)  # (heading, markdown/html)
     program_dir: Path | None = None  # copied to challenges/<id>/<program_name>/
     program_name: str = "scoring_program"
+    ingestion_dir: Path | None = None  # copied to challenges/<id>/ingestion_program/
     public: list[tuple[Path, str]] = field(default_factory=list)  # (source, path in public/)
     reference: list[tuple[Path, str]] = field(default_factory=list)  # (source, in reference/)
     inputs: list[tuple[Path, str]] = field(default_factory=list)  # (source, in inputs/)
@@ -187,6 +188,8 @@ def _write_files(draft: Draft, staging: Path) -> None:
     (staging / "README.md").write_text("\n".join(readme), encoding="utf-8")
     if draft.program_dir is not None:
         _copy(draft.program_dir, staging / draft.program_name)
+    if draft.ingestion_dir is not None:
+        _copy(draft.ingestion_dir, staging / "ingestion_program")
     for source, rel in draft.public:
         _copy(source, staging / "public" / rel)
 

@@ -47,6 +47,12 @@ def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> 
         )
     scoring = _optional_path(folder, data, "scoring", "file", out)
     program = _program(folder, data, predictions, out)
+    if "code" in data.get("submission_kinds", ()) and (program is None or not program.ingestion):
+        out.add(
+            ("submission_kinds",),
+            "code submissions need an ingestion program to run them: add program.ingestion "
+            "(path and command), or remove code",
+        )
     public = None
     if "public" in data["data"]:
         public = _optional_path(folder, data["data"], "public", "dir", out, ("data", "public"))
@@ -89,6 +95,8 @@ def _fingerprint(raw: bytes, scoring: Path | None, program: Any = None) -> str:
 
         # A changed scoring program makes earlier records stale, like a changed scoring.py.
         digest.update(b"\0program\0" + tree_sha256(program.path).encode())
+        if program.ingestion is not None and program.ingestion.path.is_dir():
+            digest.update(b"\0ingestion\0" + tree_sha256(program.ingestion.path).encode())
     return digest.hexdigest()
 
 
@@ -109,6 +117,13 @@ def _program(
         out.add(where, "a codabench program needs command: (its metadata's command line)")
     if "scoring" in data:
         out.add(where, "give either scoring: (scoring.py) or program:, not both")
+    ingestion = None
+    if "ingestion" in item:
+        spec = item["ingestion"]
+        found = _optional_path(folder, spec, "path", "dir", out, (*where, "ingestion", "path"))
+        ingestion = models.IngestionProgram(found or folder / spec["path"], spec["command"])
+        if item["protocol"] != "codabench":
+            out.add((*where, "ingestion"), "an ingestion program needs protocol: codabench")
     return models.ScoringProgram(
         path=path or folder / item["path"],
         protocol=item["protocol"],
@@ -116,6 +131,7 @@ def _program(
         command=item.get("command"),
         splits=tuple(sorted(item.get("splits", {}).items())),
         phase_names=tuple(sorted(item.get("phase_names", {}).items())),
+        ingestion=ingestion,
     )
 
 

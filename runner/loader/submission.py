@@ -15,7 +15,9 @@ from runner.schemas import validator
 from runner.yamlsafe import Document
 
 PINNED = re.compile(r"^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$")
-_KINDS = ("predictions", "image", "build")
+_KINDS = ("predictions", "image", "build", "code")
+# The family a challenge lists in submission_kinds for each kind of manifest.
+_FAMILY = {"predictions": "predictions", "image": "container", "build": "container", "code": "code"}
 
 
 def check_submission_doc(
@@ -35,17 +37,27 @@ def check_submission_doc(
     _check_identity(data, teams, out)
     kinds = [k for k in _KINDS if k in data]
     if not kinds:
-        out.add((), "give one of predictions (a CSV file), image (pinned by digest) or build")
+        out.add(
+            (),
+            "give one of predictions (a CSV file), image (pinned by digest), build or code",
+        )
     elif len(kinds) > 1:
         out.add(
             (kinds[1],),
-            f"give only one of predictions, image or build (found {' and '.join(kinds)})",
+            f"give only one of predictions, image, build or code (found {' and '.join(kinds)})",
+        )
+    if "command" in data and kinds and kinds[0] in ("predictions", "code"):
+        out.add(
+            ("command",),
+            f"command: is for container submissions (image or build); remove it from a "
+            f"{kinds[0]} submission",
         )
     if challenges is not None:
         _check_against_challenge(data, kinds, challenges, out)
     folder = path.parent
     predictions = _path_field(folder, data, ("predictions",), "file", out)
     build = _build(folder, data, out)
+    code = _code(folder, data, out)
     if "image" in data and not PINNED.match(data["image"]):
         out.add(
             ("image",),
@@ -63,6 +75,7 @@ def check_submission_doc(
         predictions=predictions,
         image=data.get("image"),
         build=build,
+        code=code,
         command=tuple(data["command"]) if "command" in data else None,
         baseline=data.get("baseline", False),
         selected=data.get("selected", False),
@@ -132,7 +145,7 @@ def _check_against_challenge(
         return
     allowed = challenge.submission_kinds
     for kind in kinds:
-        family = "predictions" if kind == "predictions" else "container"
+        family = _FAMILY[kind]
         if family not in allowed:
             out.add(
                 (kind,),
@@ -158,6 +171,19 @@ def _path_field(folder: Path, data: Any, where: tuple, want: str, out: Collector
     path, problem = resolve_inside(folder, value, want=want)
     if problem:
         out.add(where, problem)
+    return path
+
+
+def _code(folder: Path, data: dict[str, Any], out: Collector) -> Path | None:
+    """A code submission: a folder, or a .zip file, beside the manifest."""
+    if "code" not in data:
+        return None
+    path, problem = resolve_inside(folder, data["code"], want="any")
+    if problem:
+        out.add(("code",), problem)
+    elif path is not None and not (path.is_dir() or (path.is_file() and path.suffix == ".zip")):
+        out.add(("code",), f"{data['code']!r} must be a folder or a .zip file of your code")
+        return None
     return path
 
 

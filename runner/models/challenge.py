@@ -110,6 +110,16 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class IngestionProgram:
+    """A Codabench ingestion program: it runs the participant's code (``code:`` submissions)
+    on the hidden *inputs* and writes what the scoring program reads, in one sandboxed
+    container (the program's image), laid out as Codabench's compute worker lays it out."""
+
+    path: Path  # the program's folder inside the challenge folder
+    command: str  # e.g. "python3 ingestion.py" or "python $ingestion_program/ingestion.py ..."
+
+
+@dataclass(frozen=True)
 class ScoringProgram:
     """A scoring program brought from another platform, run unmodified (``runner.program``).
 
@@ -123,6 +133,7 @@ class ScoringProgram:
     command: str | None = None  # codabench: e.g. "python $program/score.py $input $output"
     splits: tuple[tuple[str, str], ...] = ()  # evalai: (split codename, public|private)
     phase_names: tuple[tuple[str, str], ...] = ()  # evalai: (our phase id, its codename)
+    ingestion: IngestionProgram | None = None  # codabench code submissions
 
     def split_of(self, name: str) -> str | None:
         return dict(self.splits).get(name)

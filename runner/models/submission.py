@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-SubmissionKind = Literal["predictions", "image", "build"]
+SubmissionKind = Literal["predictions", "image", "build", "code"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Submission:
     predictions: Path | None = None  # absolute, inside the manifest's folder
     image: str | None = None  # pinned: name@sha256:<64 hex>
     build: BuildSpec | None = None
+    code: Path | None = None  # a folder or .zip of code run by the challenge's ingestion program
     command: tuple[str, ...] | None = None
     baseline: bool = False  # maintainers' reference submission: shown, never ranked
     selected: bool = False  # counts in a phase with `selection:` (else the latest ones do)
@@ -36,6 +37,8 @@ class Submission:
     def kind(self) -> SubmissionKind:
         if self.predictions is not None:
             return "predictions"
+        if self.code is not None:
+            return "code"
         return "image" if self.image is not None else "build"
 
     @property

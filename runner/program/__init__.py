@@ -59,15 +59,15 @@ def stage(challenge: Challenge, reference: Path, submission_file: Path, target: 
     program = challenge.program
     assert program is not None
     target.mkdir(mode=0o755)
-    _copy_tree(reference, target / "ref")
+    copy_tree(reference, target / "ref")
     (target / "res").mkdir(mode=0o755)
     if zipfile.is_zipfile(submission_file):
         unzip(submission_file, target / "res")
     else:
-        _copy_file(submission_file, target / "res" / submission_file.name)
+        copy_file(submission_file, target / "res" / submission_file.name)
     if program.protocol == "evalai":
-        _copy_tree(program.path, target / "evaluation_script")
-    _copy_file(ADAPTER, target / "adapter.py")
+        copy_tree(program.path, target / "evaluation_script")
+    copy_file(ADAPTER, target / "adapter.py")
 
 
 def layout(program: ScoringProgram) -> Layout:
@@ -210,18 +210,18 @@ def _unzip_member(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path
     path.chmod(0o644)
 
 
-def _copy_tree(source: Path, target: Path) -> None:
+def copy_tree(source: Path, target: Path) -> None:
     """Copy without following links, readable by the container's unprivileged user."""
     target.mkdir(mode=0o755)
     for entry in sorted(source.iterdir()):
         if entry.is_symlink():
             raise DataError(f"{entry} is a symbolic link; only files and folders are copied")
         if entry.is_dir():
-            _copy_tree(entry, target / entry.name)
+            copy_tree(entry, target / entry.name)
         elif entry.is_file():
-            _copy_file(entry, target / entry.name)
+            copy_file(entry, target / entry.name)
 
 
-def _copy_file(source: Path, target: Path) -> None:
+def copy_file(source: Path, target: Path) -> None:
     shutil.copyfile(source, target, follow_symlinks=False)
     target.chmod(0o644)

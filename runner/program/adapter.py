@@ -10,8 +10,11 @@ This file is copied beside the program into the read-only ``/input`` of a scorin
 
 INPUT, OUTPUT and PROGRAM come on the command line: Codabench's /app/input, /app/output and
 /app/program, where its programs may hard-code them, or /input and /output for EvalAI.
-Whatever the protocol, it ends by writing ``OUTPUT/predictions.csv`` with the header
+The scoring protocols end by writing ``OUTPUT/predictions.csv`` with the header
 ``split,key,value``: one row per score, which the runner reads back (``runner.program``).
+The ``ingestion`` protocol (code submissions, ``runner.program.ingestion``) runs Codabench's
+ingestion program around the participant's code at /app/ingested_program and leaves OUTPUT
+as the program wrote it.
 """
 
 import csv
@@ -32,17 +35,30 @@ def fail(message):
 
 
 def codabench(command):
-    """Substitute Codabench's placeholders, run the command, read its scores file."""
+    """Codabench's scoring step: run the command, read its scores file."""
     program = writable_copy(PROGRAM)
+    run(command, program, {"$submission_program": os.path.join(INPUT, "res")}, "scoring")
+    return [("", key, value) for key, value in read_codabench_scores()]
+
+
+def ingestion(command):
+    """Codabench's ingestion step (code submissions): run the command around the
+    participant's code at /app/ingested_program; what it writes to OUTPUT is the result."""
+    program = writable_copy(PROGRAM)
+    places = {
+        "$ingestion_program": program,
+        "$submission_program": "/app/ingested_program",
+        "$hidden": "/app/input/ref",  # Codabench's, absent here: never the reference data
+    }
+    run(command, program, places, "ingestion")
+
+
+def run(command, program, extra, step):
+    """Substitute Codabench's placeholders in ``command`` and run it in ``program``."""
     shared = "/tmp/shared"  # noqa: S108 (inside the container)
     os.makedirs(shared, exist_ok=True)
-    places = {
-        "$program": program,
-        "$input": INPUT,
-        "$output": OUTPUT,
-        "$shared": shared,
-        "$submission_program": os.path.join(INPUT, "res"),
-    }
+    places = {"$program": program, "$input": INPUT, "$output": OUTPUT, "$shared": shared}
+    places.update(extra)
     argv = []
     for word in shlex.split(command):
         for name in sorted(places, key=len, reverse=True):
@@ -50,10 +66,10 @@ def codabench(command):
         argv.append(word)
     if argv and argv[0] in ("python", "python3") and shutil.which(argv[0]) is None:
         argv[0] = sys.executable  # images with only python3 (Debian) run `python ...` too
-    code = subprocess.call(argv, cwd=program)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    code = subprocess.call(argv, cwd=program, env=env)
     if code != 0:
-        fail(f"the scoring program exited with code {code}")
-    return [("", key, value) for key, value in read_codabench_scores()]
+        fail(f"the {step} program exited with code {code}")
 
 
 def read_codabench_scores():
@@ -121,6 +137,9 @@ def only_file(folder, what):
 
 def main():
     protocol, argument = sys.argv[1], sys.argv[2]
+    if protocol == "ingestion":
+        ingestion(argument)
+        return
     rows = codabench(argument) if protocol == "codabench" else evalai(argument)
     with open(SCORES, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -1,4 +1,4 @@
-"""``/output`` on the host: a size-capped directory, and a safe copy of the predictions.
+"""``/output`` on the host: a size-capped directory, and a safe copy of what it holds.
 
 How the cap holds: ``/output`` is a host tmpfs mounted on a fresh directory under the
 caller's ``work_dir`` with ``size=<output_limit>`` and ``nr_inodes`` capped, owned by the
@@ -10,7 +10,8 @@ plain directory, the ``fsize`` ulimit per file and a size check afterwards.
 
 The predictions file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked with ``fstat``:
 a symlink, FIFO, device or directory is refused without being followed, and at most
-``limit`` bytes are copied to the caller's ``work_dir``.
+``limit`` bytes are copied to the caller's ``work_dir``. A code submission's whole output
+is zipped the same way (``collect_folder``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,17 +91,10 @@ def capped_output(
 def _open_predictions(path: Path) -> tuple[int | None, str | None]:
     """An fd for the predictions file, or a participant-safe reason it is unusable."""
     name = f"/output/{PREDICTIONS}"
-    try:
-        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC), None
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None, f"wrote no {name}; write the predictions there"
-    except OSError as err:
-        if err.errno == errno.ELOOP:
-            return None, f"{name} is a symbolic link; write a regular file"
-        if err.errno == errno.EACCES:
-            return None, f"{name} is not readable; make it readable (mode 0644)"
-        code = err.errno or 0
-        return None, f"{name} cannot be read ({errno.errorcode.get(code, code)})"
+    fd, reason = _open_output(path, name)
+    return fd, reason or None
 
 
 def collect_predictions(
@@ -133,3 +128,82 @@ def collect_predictions(
         os.unlink(name)
         return None, too_big
     return Path(name), ""
+
+
+def collect_folder(
+    output_dir: Path, dest_dir: Path, limit: int, where: str
+) -> tuple[Path | None, str]:
+    """Zip every file the container left in ``output_dir`` into ``dest_dir`` safely.
+
+    For code submissions, whose whole output goes to the scoring program. Returns
+    ``(zip, "")`` or ``(None, participant-safe reason)``; ``where`` names the folder as the
+    container saw it. Never follows a link, never opens a FIFO or device, never reads more
+    than ``limit`` bytes in all; names are sorted and dated 1980, so equal output gives
+    equal bytes.
+    """
+    files, reason = _output_files(output_dir, where)
+    if reason:
+        return None, reason
+    if not files:
+        return None, f"wrote nothing to {where}; write the outputs there"
+    handle, name = tempfile.mkstemp(prefix="output-", suffix=".zip", dir=dest_dir)
+    os.close(handle)
+    total = 0
+    with zipfile.ZipFile(name, "w", zipfile.ZIP_STORED) as bundle:
+        for relative in files:
+            fd, reason = _open_output(output_dir / relative, f"{where}/{relative}")
+            if fd is None:
+                break
+            with os.fdopen(fd, "rb") as source:
+                if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                    reason = f"{where}/{relative} is not a regular file"
+                    break
+                info = zipfile.ZipInfo(relative, date_time=(1980, 1, 1, 0, 0, 0))
+                with bundle.open(info, "w") as sink:
+                    while chunk := source.read(_CHUNK):
+                        total += len(chunk)
+                        if total > limit:
+                            reason = f"{where} holds more than the output limit"
+                            break
+                        sink.write(chunk)
+            if reason:
+                break
+    if reason:
+        os.unlink(name)
+        return None, reason
+    return Path(name), ""
+
+
+def _output_files(output_dir: Path, where: str) -> tuple[list[str], str]:
+    """Relative names of the files under ``output_dir`` (sorted), or a reason to refuse."""
+    found: list[str] = []
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        with os.scandir(output_dir / relative) as entries:
+            for entry in entries:
+                name = f"{relative}/{entry.name}" if relative else entry.name
+                if entry.is_symlink():
+                    return [], f"{where}/{name} is a symbolic link; write regular files"
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(name)
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(name)
+                else:
+                    return [], f"{where}/{name} is not a regular file"
+                if len(found) + len(pending) > MAX_FILES:
+                    return [], f"{where} holds more than {MAX_FILES} files"
+    return sorted(found), ""
+
+
+def _open_output(path: Path, name: str) -> tuple[int | None, str]:
+    """An fd for one output file, or a participant-safe reason it is unusable."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC), ""
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return None, f"{name} is a symbolic link; write a regular file"
+        if err.errno == errno.EACCES:
+            return None, f"{name} is not readable; make it readable (mode 0644)"
+        code = err.errno or 0
+        return None, f"{name} cannot be read ({errno.errorcode.get(code, code)})"

@@ -41,7 +41,7 @@ from runner.sandbox.engine import (
     mount_prefix,
 )
 from runner.sandbox.live import applied_limits, live_mismatches
-from runner.sandbox.output import capped_output, collect_predictions
+from runner.sandbox.output import capped_output, collect_folder, collect_predictions
 from runner.sandbox.reap import reap_expired
 from runner.sandbox.spec import SANDBOX_LAYOUT, Layout, container_kwargs, parse_size
 from runner.sandbox.verify import mismatches
@@ -76,6 +76,7 @@ class RunOutcome:
     duration_s: float = 0.0
     predictions: Path | None = None
     container_id: str | None = None
+    image_id: str | None = None  # sha256:<hex> of the image that ran
 
 
 def exit_message(code: int) -> str:
@@ -150,8 +151,9 @@ def _remove(container: Any) -> None:
         container.remove(force=True, v=True)
 
 
-def _check_image(client: Any, image: str) -> str | None:
-    """A participant-safe reason the image cannot run, or None. Missing image: SandboxError."""
+def _check_image(client: Any, image: str) -> tuple[str | None, str]:
+    """(A participant-safe reason the image cannot run, or None; its ID). Missing image:
+    SandboxError."""
     try:
         attrs = client.images.get(image).attrs
     except docker.errors.ImageNotFound as err:
@@ -159,9 +161,10 @@ def _check_image(client: Any, image: str) -> str | None:
             "the submission image is not available on the runner", detail=str(err)
         ) from err
     volumes = sorted((attrs.get("Config") or {}).get("Volumes") or {})
+    refused = None
     if volumes:
-        return f"the image declares VOLUME {', '.join(volumes)}; remove VOLUME instructions"
-    return None
+        refused = f"the image declares VOLUME {', '.join(volumes)}; remove VOLUME instructions"
+    return refused, str(attrs.get("Id") or "")
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ class _Run:
     engine: Engine
     unsafe: bool
     layout: Layout
+    whole_output: bool = False  # hand back all of /output (zipped), not predictions.csv
 
 
 def _classify(
@@ -192,7 +196,10 @@ def _classify(
     if code != 0:
         return "failed", NON_ZERO, None
     limit = parse_size(run.limits.output_limit)
-    copy, reason = collect_predictions(out_dir, run.work_dir, limit, run.limits.output_limit)
+    if run.whole_output:
+        copy, reason = collect_folder(out_dir, run.work_dir, limit, run.layout.output)
+    else:
+        copy, reason = collect_predictions(out_dir, run.work_dir, limit, run.limits.output_limit)
     return ("ok", "completed", copy) if copy else ("invalid", reason, None)
 
 
@@ -270,10 +277,11 @@ def _execute(client: Any, run: _Run, say: Progress) -> RunOutcome:
 
 def _prepare(
     client: Any, image: str, limits: ContainerSpec, dirs: list[Path | None], unsafe: bool
-) -> tuple[ContainerSpec, list[str] | None, Engine, str | None]:
+) -> tuple[ContainerSpec, list[str] | None, Engine, tuple[str | None, str]]:
     """Reap orphans; check engine, image and directories.
 
-    Returns (limits to use, mount prefix, the engine, a participant-safe refusal or None).
+    Returns (limits to use, mount prefix, the engine, (a participant-safe refusal or None,
+    the image's ID)).
     """
     reap_expired(client, mount_prefix())
     missing = check_engine(client, limits, unsafe=unsafe)
@@ -302,6 +310,7 @@ def run_submission(
     progress: Progress | None = None,
     layout: Layout = SANDBOX_LAYOUT,
     public_inputs: bool = False,
+    whole_output: bool = False,
 ) -> RunOutcome:
     """Run ``image`` (with ``command``, else its own) once in the sandbox of DESIGN §5.
 
@@ -310,21 +319,23 @@ def run_submission(
     the platform's problems: an engine that is down, a missing image or an unenforceable
     control give status "error". ``public_inputs`` (sample inputs, the caller's own data):
     the message names the exact exit code; for hidden inputs it never does.
+    ``whole_output``: ``predictions`` is a zip of every file left in /output (code
+    submissions), instead of a copy of /output/predictions.csv.
     """
     say = progress or (lambda _message: None)
     started = time.monotonic()
     try:
         client = get_client(client)
         dirs = [Path(input_dir), Path(submission_dir) if submission_dir else None, Path(work_dir)]
-        limits, mount, engine, refused = _prepare(client, image, limits, dirs, unsafe)
+        limits, mount, engine, (refused, image_id) = _prepare(client, image, limits, dirs, unsafe)
         if refused:
             return RunOutcome("invalid", refused, duration_s=time.monotonic() - started)
         sub_dir = Path(submission_dir) if submission_dir else None
         run = _Run(
             image, command, Path(input_dir), sub_dir, Path(work_dir), limits, mount,
-            uuid.uuid4().hex, engine, unsafe, layout,
+            uuid.uuid4().hex, engine, unsafe, layout, whole_output,
         )  # fmt: skip
-        outcome = _execute(client, run, say)
+        outcome = replace(_execute(client, run, say), image_id=image_id or None)
     except SandboxError as err:
         outcome = RunOutcome("error", err.message, err.detail or "")
     except docker.errors.APIError as err:

@@ -1,0 +1,334 @@
+"""Codabench code-submission bundles: the ingestion program runs the participant's code in
+the sandbox, its whole output goes to the scoring program, and the scores equal the
+original programs run by themselves the way Codabench's compute worker runs them.
+
+The bundle tests/examples/importers/codabench-code is written for these tests in the layout
+of codalab/competition-examples' code-submission bundles (wheat_seeds, mini-automl): fixed
+/app paths, two phases with their own input and reference data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from runner.cli import main
+from runner.data.crypto import decrypt_file, parse_identities
+from runner.errors import ConfigError
+from runner.evaluation.local import Options, evaluate
+from runner.importers import import_bundle
+from runner.loader import load_repo
+
+BUNDLE = Path(__file__).parent / "examples" / "importers" / "codabench-code"
+PYTHON_IMAGE = "challenge-runner/python:bookworm"
+IN_DEVELOPMENT = datetime(2026, 6, 1, tzinfo=UTC)
+IN_FINAL = datetime(2100, 6, 1, tzinfo=UTC)
+
+
+def import_repo(tmp_path: Path, bundle: Path = BUNDLE) -> tuple[Path, str]:
+    """A repository holding the imported challenge; its secret identity."""
+    root = tmp_path / "repo"
+    (done,) = import_bundle("codabench", bundle, root / "challenges", image=PYTHON_IMAGE)
+    path = done.folder / "challenge.yaml"
+    path.write_text(path.read_text().replace("TODO-maintainer-login", "octocat"))
+    return root, done.identity
+
+
+def add_submission(root: Path, name: str, code: dict[str, str] | Path, *, as_zip=False) -> Path:
+    folder = root / "submissions" / "seeds-mini" / "alice"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {p.name: p.read_text() for p in code.iterdir()} if isinstance(code, Path) else code
+    if as_zip:
+        with zipfile.ZipFile(folder / f"{name}.zip", "w") as bundle:
+            for file, text in files.items():
+                bundle.writestr(file, text)
+        where = f"{name}.zip"
+    else:
+        (folder / name).mkdir()
+        for file, text in files.items():
+            (folder / name / file).write_text(text)
+        where = name
+    manifest = folder / f"{name}.yaml"
+    manifest.write_text(f"challenge: seeds-mini\nparticipant: alice\nname: {name}\ncode: {where}\n")
+    return manifest
+
+
+def run(root: Path, manifest: Path, identity: str, now: datetime) -> dict:
+    repo = load_repo(root)
+    assert not repo.problems, repo.problems
+    (submission,) = [s for s in repo.submissions if s.path == manifest]
+    challenge = repo.challenges[submission.challenge]
+    options = Options(results_dir=root / "results", env={"CHALLENGE_KEY": identity}, now=now)
+    return json.loads(evaluate(challenge, submission, options).path.read_text())
+
+
+def codabench_original(phase: str, code: Path, tmp_path: Path) -> dict:
+    """The original ingestion then scoring program, each run by plain `docker run` with the
+    mounts of Codabench's compute worker, without the runner."""
+    work = tmp_path / f"original-{phase}"
+    predictions, scores = work / "res", work / "scores"
+    for folder in (predictions, scores):
+        folder.mkdir(parents=True)
+    user = f"{os.getuid()}:{os.getgid()}"
+
+    def docker_run(mounts: dict[Path, str], command: str) -> None:
+        volumes = [f"-v{host}:{inside}" for host, inside in mounts.items()]
+        subprocess.run(
+            ["docker", "run", "--rm", "--network=none", f"--user={user}", *volumes,
+             "-w", "/app/program", PYTHON_IMAGE, *command.split()],
+            check=True, capture_output=True,
+        )  # fmt: skip
+
+    docker_run(
+        {
+            BUNDLE / "ingestion_program": "/app/program:ro",
+            code: "/app/ingested_program:ro",
+            BUNDLE / phase / "input_data": "/app/input_data:ro",
+            predictions: "/app/output",
+        },
+        yaml.safe_load((BUNDLE / "ingestion_program" / "metadata.yaml").read_text())["command"],
+    )
+    docker_run(
+        {
+            BUNDLE / "scoring_program": "/app/program:ro",
+            BUNDLE / phase / "reference_data": "/app/input/ref:ro",
+            predictions: "/app/input/res:ro",
+            scores: "/app/output",
+        },
+        yaml.safe_load((BUNDLE / "scoring_program" / "metadata.yaml").read_text())["command"],
+    )
+    return json.loads((scores / "scores.json").read_text())
+
+
+def values(record: dict) -> dict[str, float]:
+    return {name: score["value"] for name, score in record["scores"]["public"].items()}
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def test_a_code_bundle_imports_as_a_code_challenge_with_inputs_per_phase(tmp_path):
+    root, identity = import_repo(tmp_path)
+    folder = root / "challenges" / "seeds-mini"
+    data = yaml.safe_load((folder / "challenge.yaml").read_text())
+    assert data["submission_kinds"] == ["code"]
+    assert data["program"]["ingestion"] == {
+        "path": "ingestion_program",
+        "command": "python3 ingestion.py",
+    }
+    assert data["container"] == {"timeout_s": 300}  # the longest execution_time_limit
+    assert (folder / "ingestion_program" / "ingestion.py").read_bytes() == (
+        BUNDLE / "ingestion_program" / "ingestion.py"
+    ).read_bytes()  # unmodified
+    assert (folder / "public" / "starting_kit" / "model.py").is_file()
+    plain = tmp_path / "hidden.tar.gz"
+    decrypt_file(folder / "hidden.tar.age", plain, parse_identities(identity, "key"), "key")
+    with tarfile.open(plain) as tar:
+        members = sorted(m.name for m in tar.getmembers() if m.isfile())
+    assert members == [
+        f"{part}/{phase}/{name}"
+        for part, names in (
+            ("inputs", ("testing_data", "training_data", "training_label")),
+            ("reference", ("testing_label",)),
+        )
+        for phase in ("development", "final")
+        for name in names
+    ]
+    assert not load_repo(root).problems
+
+
+def test_phases_sharing_their_input_data_share_one_inputs_folder(tmp_path):
+    bundle = shutil.copytree(BUNDLE, tmp_path / "bundle")
+    text = (bundle / "competition.yaml").read_text()
+    (bundle / "competition.yaml").write_text(
+        text.replace("input_data: final_phase/input_data/", "input_data: dev_phase/input_data/")
+    )
+    root, identity = import_repo(tmp_path, bundle)
+    plain = tmp_path / "hidden.tar.gz"
+    archive = root / "challenges" / "seeds-mini" / "hidden.tar.age"
+    decrypt_file(archive, plain, parse_identities(identity, "key"), "key")
+    with tarfile.open(plain) as tar:
+        inputs = sorted(m.name for m in tar.getmembers() if m.name.startswith("inputs/"))
+    assert inputs == [
+        "inputs/testing_data", "inputs/training_data", "inputs/training_label"
+    ]  # fmt: skip
+
+
+def test_ingestion_during_scoring_is_refused_it_would_show_code_the_truth(tmp_path):
+    bundle = shutil.copytree(BUNDLE, tmp_path / "bundle")
+    text = (bundle / "competition.yaml").read_text()
+    (bundle / "competition.yaml").write_text(
+        text.replace("    ingestion_program: ingestion_program/\n",
+                     "    ingestion_program: ingestion_program/\n"
+                     "    ingestion_only_during_scoring: True\n", 1)
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"ingestion_only_during_scoring.*reference data"):
+        import_bundle("codabench", bundle, tmp_path / "out", image=PYTHON_IMAGE)
+    assert not (tmp_path / "out" / "seeds-mini").exists()
+
+
+# --- manifests and challenges -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("manifest", "files", "message"),
+    [
+        ("code: model.py\n", {"model.py": "x = 1\n"}, "'model.py' must be a folder or a .zip"),
+        ("code: nowhere\n", {}, "'nowhere' does not exist"),
+        ("code: m\ncommand: [python3, x.py]\n", {"m/model.py": ""}, "command: is for container"),
+        ("code: ../m\n", {}, "must not contain '..'"),
+        ("code: m\npredictions: p.csv\n", {"m/model.py": "", "p.csv": ""}, "give only one"),
+    ],
+)
+def test_bad_code_manifests_say_what_to_fix(tmp_path, manifest, files, message):
+    root, _ = import_repo(tmp_path)
+    folder = root / "submissions" / "seeds-mini" / "alice"
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    (folder / "x.yaml").write_text(
+        "challenge: seeds-mini\nparticipant: alice\nname: x\n" + manifest
+    )
+    problems = [str(p) for p in load_repo(root).problems]
+    assert any(message in p and "x.yaml" in p for p in problems), problems
+
+
+def test_a_challenge_must_accept_code_and_have_an_ingestion_program(tmp_path):
+    root, _ = import_repo(tmp_path)
+    path = root / "challenges" / "seeds-mini" / "challenge.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["submission_kinds"] = ["predictions"]
+    path.write_text(yaml.safe_dump(data))
+    add_submission(root, "first", {"model.py": ""})
+    problems = [str(p) for p in load_repo(root).problems]
+    assert any("does not accept code submissions" in p for p in problems), problems
+    data["submission_kinds"] = ["code"]
+    del data["program"]["ingestion"]
+    path.write_text(yaml.safe_dump(data))
+    problems = [str(p) for p in load_repo(root).problems]
+    assert any("code submissions need an ingestion program" in p for p in problems), problems
+
+
+# --- evaluation in the sandbox ------------------------------------------------------------
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(("phase", "folder", "now"), [
+    ("development", "dev_phase", IN_DEVELOPMENT), ("final", "final_phase", IN_FINAL),
+])  # fmt: skip
+def test_code_scores_equal_the_original_programs_in_each_phase(
+    tmp_path, python_image, phase, folder, now
+):
+    root, identity = import_repo(tmp_path)
+    manifest = add_submission(root, "solution", BUNDLE / "solution")
+    record = run(root, manifest, identity, now)
+    original = codabench_original(folder, BUNDLE / "solution", tmp_path)
+    assert (record["status"], record["phase"]) == ("scored", phase)
+    assert values(record) == original
+    # the phases' own data: 20 and 25 test rows, accuracies 0.9 and 0.72
+    assert values(record) == {"development": {"accuracy": 0.9, "rows": 20.0},
+                              "final": {"accuracy": 0.72, "rows": 25.0}}[phase]  # fmt: skip
+    assert record["provenance"]["image_digest"].startswith("sha256:")
+
+
+@pytest.mark.docker
+def test_a_zipped_starting_kit_scores_like_its_folder_through_the_cli(
+    tmp_path, monkeypatch, capsys, python_image
+):
+    root, identity = import_repo(tmp_path)
+    add_submission(root, "folder", BUNDLE / "starting_kit")
+    add_submission(root, "zipped", BUNDLE / "starting_kit", as_zip=True)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("CHALLENGE_KEY", identity)
+    assert main(["validate"]) == 0
+    for name in ("folder", "zipped"):
+        assert main(["evaluate", f"submissions/seeds-mini/alice/{name}.yaml"]) == 0
+    capsys.readouterr()
+    records = {
+        json.loads(p.read_text())["submission"]: json.loads(p.read_text())
+        for p in (root / "results").rglob("*.json")
+    }
+    original = codabench_original("dev_phase", BUNDLE / "starting_kit", tmp_path)
+    assert values(records["folder"]) == values(records["zipped"]) == original
+    assert records["zipped"]["status"] == "scored"
+
+
+FAILING = {"model.py": "class Model:\n    def fit(self, x, y):\n        raise ValueError('no')\n"}
+# Code that looks for the reference data and leaves what it found for the scorer to refuse.
+PROBE = {
+    "model.py": (
+        "import os\n"
+        "class Model:\n"
+        "    def fit(self, x, y):\n"
+        "        places = ('/app/input/ref', '/app/input', '/input')\n"
+        "        seen = [p for p in places if os.path.exists(p)]\n"
+        "        seen += sorted(os.listdir('/app'))\n"
+        "        open('/app/output/seen.txt', 'w').write(repr(seen))\n"
+        "    def predict(self, x):\n"
+        "        return [1.0] * len(x)\n"
+    )
+}
+LINK = {
+    "model.py": (
+        "import os\n"
+        "class Model:\n"
+        "    def fit(self, x, y):\n"
+        "        os.symlink('/etc/passwd', '/app/output/leak')\n"
+        "    def predict(self, x):\n"
+        "        return [1.0] * len(x)\n"
+    )
+}
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    ("code", "status", "message"),
+    [
+        (FAILING, "failed", "exited with a non-zero code"),
+        (LINK, "invalid", "/app/output/leak is a symbolic link; write regular files"),
+    ],
+)
+def test_failing_or_hostile_code_is_counted_and_says_why(
+    tmp_path, python_image, code, status, message
+):
+    root, identity = import_repo(tmp_path)
+    manifest = add_submission(root, "bad", code)
+    record = run(root, manifest, identity, IN_DEVELOPMENT)
+    assert (record["status"], record["message"]) == (status, message)
+    assert record["scores"] == {}
+    assert "ValueError" not in json.dumps(record)  # the traceback stays in the sealed detail
+
+
+@pytest.mark.docker
+def test_code_sees_the_inputs_but_never_the_reference_data(tmp_path, python_image):
+    from runner.loader import load_repo as load
+    from runner.program.ingestion import run_code
+
+    root, _ = import_repo(tmp_path)
+    add_submission(root, "probe", PROBE)
+    repo = load(root)
+    (submission,) = repo.submissions
+    inputs = tmp_path / "inputs"
+    shutil.copytree(BUNDLE / "dev_phase" / "input_data", inputs / "development")
+    shutil.copytree(BUNDLE / "final_phase" / "reference_data", inputs / "final")  # not this phase
+    work = tmp_path / "work"
+    work.mkdir()
+    work.chmod(0o755)
+    outcome = run_code(repo.challenges["seeds-mini"], submission, inputs, work, now=IN_DEVELOPMENT)
+    assert outcome.status == "ok", outcome.detail
+    with zipfile.ZipFile(outcome.predictions) as bundle:
+        names = sorted(bundle.namelist())
+        seen = bundle.read("seen.txt").decode()
+    assert names == ["metadata.json", "prediction", "seen.txt"]
+    # only the staged /app: the program, the code, this phase's inputs and the output
+    assert seen == repr(["challenge-runner", "ingested_program", "input_data", "output", "program"])
