@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from fake_engine import FakeEngine
 
 from runner.errors import ConfigError, SandboxError
 from runner.models import ContainerSpec
@@ -109,23 +110,8 @@ def test_container_kwargs_without_submission_dir_mount_nothing_else(tmp_path):
     assert sorted(v["bind"] for v in kwargs["volumes"].values()) == ["/input", "/output"]
 
 
-class _Engine:
-    """An engine whose ``docker info`` lacks controls (no such engine runs here)."""
-
-    def __init__(self, name="Engine", **info):
-        self._info = {"MemoryLimit": True, "SwapLimit": True, "PidsLimit": True,
-                      "CpuCfsQuota": True, "Runtimes": {"runc": {}}} | info  # fmt: skip
-        self._name = name
-
-    def info(self):
-        return self._info
-
-    def version(self):
-        return {"Components": [{"Name": self._name}]}
-
-
 def test_check_engine_fails_closed_naming_each_missing_control():
-    engine = _Engine(SwapLimit=False, PidsLimit=False)
+    engine = FakeEngine(SwapLimit=False, PidsLimit=False)
     with pytest.raises(SandboxError) as caught:
         check_engine(engine, LIMITS)
     assert caught.value.message == (
@@ -137,7 +123,7 @@ def test_check_engine_fails_closed_naming_each_missing_control():
 
 def test_check_engine_unsafe_warns_and_returns_the_gaps(caplog):
     with caplog.at_level(logging.WARNING, logger="runner.sandbox.engine"):
-        gaps = check_engine(_Engine(CpuCfsQuota=False), LIMITS, unsafe=True)
+        gaps = check_engine(FakeEngine(CpuCfsQuota=False), LIMITS, unsafe=True)
     assert gaps == ["CPU limit (CFS quota)"]
     assert caplog.messages == ["running WITHOUT CPU limit (CFS quota) (unsafe mode)"]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from fake_engine import FakeEngine
 
 from runner.errors import SandboxError
 from runner.images import resolve_image
@@ -129,51 +130,10 @@ def test_podmans_form_is_read(tmp_path):
     ]
 
 
-class _Answer:
-    def __init__(self, body: dict):
-        self._body = body
-
-    def raise_for_status(self):
-        return None
-
-    def json(self):
-        return self._body
-
-
-class _LibpodAPI:
-    base_url = "http://stand-in"
-
-    def __init__(self, host: dict):
-        self.host = host
-
-    def get(self, url: str) -> _Answer:
-        assert url == "http://stand-in/v4.0.0/libpod/info"
-        return _Answer({"host": self.host})
-
-
-class _Engine:
-    """``/info`` and ``/version`` of an engine that does not run here (and Podman's
-    ``/libpod/info``, its ``host`` part being ``libpod_host``)."""
-
-    def __init__(self, name: str, libpod_host: dict | None = None, **info):
-        self._info = {"MemoryLimit": True, "SwapLimit": True, "PidsLimit": True,
-                      "CpuCfsQuota": True, "Runtimes": {"runc": {}}} | info  # fmt: skip
-        self._name = name
-        self.api = _LibpodAPI(
-            libpod_host or {"security": {"rootless": False}, "cgroupVersion": "v1"}
-        )
-
-    def info(self):
-        return self._info
-
-    def version(self):
-        return {"Components": [{"Name": self._name}]}
-
-
 def test_rootless_podman_on_cgroup_v1_is_refused():
     """As rootless Podman 4.3 answers (tests/test_sandbox_rootless.py runs the real one): its
     compatible /info claims every limit and says nothing of rootless; /libpod/info does."""
-    rootless = _Engine(
+    rootless = FakeEngine(
         "Podman Engine",
         libpod_host={"security": {"rootless": True}, "cgroupVersion": "v1"},
         SecurityOptions=["name=seccomp,profile=default"],
@@ -194,7 +154,7 @@ def test_rootless_docker_is_refused_on_either_cgroup_version():
         ("1", "it ignores memory, swap, pids and CPU limits while /info claims them"),
         ("2", "not supported: the runner's checks that they hold are untested there"),
     ]:
-        rootless = _Engine("Engine", SecurityOptions=["name=rootless"], CgroupVersion=version)
+        rootless = FakeEngine("Engine", SecurityOptions=["name=rootless"], CgroupVersion=version)
         with pytest.raises(SandboxError) as caught:
             check_engine(rootless, LIMITS)
         assert caught.value.message.startswith(
@@ -205,7 +165,7 @@ def test_rootless_docker_is_refused_on_either_cgroup_version():
 
 
 def test_podman_that_cannot_say_whether_it_is_rootless_is_refused():
-    podman = _Engine("Podman Engine", libpod_host={"cgroupVersion": "v1"})
+    podman = FakeEngine("Podman Engine", libpod_host={"cgroupVersion": "v1"})
     with pytest.raises(SandboxError) as caught:
         check_engine(podman, LIMITS)
     assert "resource limits on a rootless podman with cgroup v1" in caught.value.message
@@ -213,7 +173,8 @@ def test_podman_that_cannot_say_whether_it_is_rootless_is_refused():
 
 def test_a_runtime_under_podman_is_refused():
     with pytest.raises(SandboxError) as caught:
-        check_engine(_Engine("Podman Engine", CgroupVersion="1"), replace(LIMITS, runtime="runsc"))
+        podman = FakeEngine("Podman Engine", CgroupVersion="1")
+        check_engine(podman, replace(LIMITS, runtime="runsc"))
     assert caught.value.message.startswith(
         "the container engine cannot enforce: runtime 'runsc' (Podman's Docker-compatible API "
         "ignores the runtime)."
@@ -424,7 +385,7 @@ def test_builds_are_refused_under_podman(tmp_path):
         "demo", "octocat", "b", tmp_path / "b.yaml", build=BuildSpec(context=tmp_path / "ctx")
     )
     with pytest.raises(SandboxError) as caught:
-        resolve_image(submission, LIMITS, client=_Engine("Podman Engine", CgroupVersion="1"))
+        resolve_image(submission, LIMITS, client=FakeEngine("Podman Engine", CgroupVersion="1"))
     assert caught.value.message == (
         "image builds need Docker: Podman's Docker-compatible build API gives RUN steps the "
         "host's network whatever is asked; build on a Docker runner"
