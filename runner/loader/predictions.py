@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import csv
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -276,11 +278,12 @@ def _read_rows(path: Path, names: list[str]) -> tuple[Any, list, int]:
 def _field_count_problems(rows: list, fields: int) -> list[CsvProblem]:
     if not rows:
         return []
-    shown = ", ".join(f"line {r.number} has {r.actual_columns}" for r in rows[:SHOWN])
     return [
-        CsvProblem(
+        _many(
             rows[0].number,
-            f"{len(rows)} row(s) do not have {fields} fields: {shown}{_more(len(rows))}; "
+            f"{len(rows)} row(s) do not have {fields} fields:",
+            (f"line {r.number} has {r.actual_columns}" for r in rows),
+            len(rows),
             "write one value per column and quote values that contain commas",
         )
     ]
@@ -294,16 +297,18 @@ def _line_numbers(n_rows: int, skipped: list[int]) -> np.ndarray:
     return lines
 
 
-def _more(total: int) -> str:
-    return f" and {total - SHOWN} more" if total > SHOWN else ""
+def _many(line: int | None, head: str, items: Iterable[str], total: int, fix: str) -> CsvProblem:
+    """The one shape of a problem found on many rows: ``HEAD a, b, c and N more; FIX``,
+    naming the first SHOWN of ``total`` offenders (``items`` is read no further)."""
+    shown = ", ".join(islice(items, SHOWN))
+    more = f" and {total - SHOWN} more" if total > SHOWN else ""
+    return CsvProblem(line, f"{head} {shown}{more}; {fix}")
 
 
-def _at(rows: np.ndarray, lines: np.ndarray, ids: pa.Array | None) -> str:
-    def one(i: int) -> str:
-        who = f" (id {_truncate(ids[i].as_py(), 40)!r})" if ids is not None else ""
-        return f"line {lines[i]}{who}"
-
-    return ", ".join(one(int(i)) for i in rows[:SHOWN]) + _more(len(rows))
+def _row(i: int | np.integer, lines: np.ndarray, ids: pa.Array | None) -> str:
+    """``line N (id 'x')`` of kept row ``i`` (``ids`` None: the line alone)."""
+    who = f" (id {_truncate(ids[int(i)].as_py(), 40)!r})" if ids is not None else ""
+    return f"line {lines[i]}{who}"
 
 
 def _id_problems(ids: pa.Array, lines: np.ndarray, public: PublicIds | None) -> list[CsvProblem]:
@@ -311,9 +316,11 @@ def _id_problems(ids: pa.Array, lines: np.ndarray, public: PublicIds | None) -> 
     empty = np.flatnonzero(as_numpy(pc.equal(ids, text_scalar(""))))
     if len(empty):
         problems.append(
-            CsvProblem(
+            _many(
                 int(lines[empty[0]]),
-                f"{len(empty)} row(s) have an empty id: {_at(empty, lines, None)}; "
+                f"{len(empty)} row(s) have an empty id:",
+                (_row(i, lines, None) for i in empty),
+                len(empty),
                 "write the test id in the first column",
             )
         )
@@ -329,17 +336,20 @@ def _duplicates(ids: pa.Array, lines: np.ndarray) -> list[CsvProblem]:
     repeated = np.flatnonzero(counts > 1)
     if not len(repeated):
         return []
-    shown = []
-    for code in repeated[:SHOWN]:
+
+    def where(code: np.integer) -> str:
         rows = np.flatnonzero(codes == code)
         listed = " and ".join(str(lines[r]) for r in rows[:SHOWN])
-        shown.append(f"{_truncate(ids[int(rows[0])].as_py(), 40)!r} on lines {listed}")
+        return f"{_truncate(ids[int(rows[0])].as_py(), 40)!r} on lines {listed}"
+
     first = int(lines[np.flatnonzero(counts[codes] > 1)[1]])
     return [
-        CsvProblem(
+        _many(
             first,
-            f"{len(repeated)} id(s) appear more than once: {', '.join(shown)}"
-            f"{_more(len(repeated))}; write each id exactly once",
+            f"{len(repeated)} id(s) appear more than once:",
+            (where(code) for code in repeated),
+            len(repeated),
+            "write each id exactly once",
         )
     ]
 
@@ -351,19 +361,23 @@ def _against_public(ids: pa.Array, lines: np.ndarray, public: PublicIds) -> list
     unknown = np.flatnonzero(positions < 0)
     if len(unknown):
         problems.append(
-            CsvProblem(
+            _many(
                 int(lines[unknown[0]]),
-                f"{len(unknown)} id(s) are not test ids: {_at(unknown, lines, ids)}; "
+                f"{len(unknown)} id(s) are not test ids:",
+                (_row(i, lines, ids) for i in unknown),
+                len(unknown),
                 f"write ids exactly as listed in {public.source} (as text: '7', not '7.0')",
             )
         )
     missing = np.flatnonzero(np.bincount(positions[positions >= 0], minlength=len(public)) == 0)
     if len(missing):
-        shown = _quoted(public.ids.take(from_numpy(missing[:SHOWN])).to_pylist())
+        named = public.ids.take(from_numpy(missing[:SHOWN])).to_pylist()
         problems.append(
-            CsvProblem(
+            _many(
                 None,
-                f"{len(missing)} test id(s) have no row, e.g. {shown}{_more(len(missing))}; "
+                f"{len(missing)} test id(s) have no row, e.g.",
+                (repr(_truncate(n, 40)) for n in named),
+                len(missing),
                 f"write one row for every id listed in {public.source}",
             )
         )
@@ -386,13 +400,12 @@ def _value_problems(
     problems = []
     text = np.flatnonzero(~is_number & ~empty)
     if len(text):
-        shown = ", ".join(
-            f"line {lines[i]} has {_truncate(values[int(i)].as_py(), 30)!r}" for i in text[:SHOWN]
-        )
         problems.append(
-            CsvProblem(
+            _many(
                 int(lines[text[0]]),
-                f"column {column.name!r} must hold numbers: {shown}{_more(len(text))}; "
+                f"column {column.name!r} must hold numbers:",
+                (f"line {lines[i]} has {_truncate(values[int(i)].as_py(), 30)!r}" for i in text),
+                len(text),
                 "write plain decimal numbers such as 0.25",
             )
         )
@@ -427,25 +440,25 @@ def _number_problems(
     bad = np.flatnonzero(checked & ~np.isfinite(numbers))
     if len(bad):
         problems.append(
-            CsvProblem(
+            _many(
                 int(lines[bad[0]]),
-                f"column {column.name!r} has empty, NaN or infinite values at "
-                f"{_at(bad, lines, ids)}; every row needs a finite number",
+                f"column {column.name!r} has empty, NaN or infinite values at",
+                (_row(i, lines, ids) for i in bad),
+                len(bad),
+                "every row needs a finite number",
             )
         )
     if column.kind == "probability":
         with np.errstate(invalid="ignore"):
             out = np.flatnonzero((numbers < 0) | (numbers > 1))
         if len(out):
-            shown = ", ".join(
-                f"{_at(out[i : i + 1], lines, ids)} has {numbers[out[i]]:g}"
-                for i in range(min(SHOWN, len(out)))
-            )
             problems.append(
-                CsvProblem(
+                _many(
                     int(lines[out[0]]),
-                    f"column {column.name!r} must hold probabilities between 0 and 1: {shown}"
-                    f"{_more(len(out))}; write probabilities, not scores or logits",
+                    f"column {column.name!r} must hold probabilities between 0 and 1:",
+                    (f"{_row(i, lines, ids)} has {numbers[i]:g}" for i in out),
+                    len(out),
+                    "write probabilities, not scores or logits",
                 )
             )
     return problems
@@ -461,14 +474,12 @@ def _label_problems(
     if not len(rows):
         return []
     allowed = _quoted(list(column.classes)) if column.classes else "non-empty labels"
-    shown = ", ".join(
-        f"{_at(rows[i : i + 1], lines, ids)} has {_truncate(values[int(rows[i])].as_py(), 30)!r}"
-        for i in range(min(SHOWN, len(rows)))
-    )
     return [
-        CsvProblem(
+        _many(
             int(lines[rows[0]]),
-            f"column {column.name!r} has labels outside {allowed}: {shown}{_more(len(rows))}; "
+            f"column {column.name!r} has labels outside {allowed}:",
+            (f"{_row(i, lines, ids)} has {_truncate(values[int(i)].as_py(), 30)!r}" for i in rows),
+            len(rows),
             f"use only those labels{_label_case_hint(column.classes, values, rows)}",
         )
     ]
