@@ -29,13 +29,17 @@ class Entrants:
     ids: dict[str, int] = field(default_factory=dict)  # casefolded login -> user id
 
     @classmethod
-    def of(cls, results: Iterable[Result]) -> Entrants:
+    def of(cls, results: Iterable[Result], known: Iterable[tuple[str, int]] = ()) -> Entrants:
+        """The map of ``results``, then of ``known`` (login, user id) pairs that no record
+        ties yet: a pull request's author, whose records so far may all lack an id."""
         ids: dict[str, int] = {}
         # Earliest first: a login reused by a new account keeps pointing at the first one
         # for records without an id (those predate the reuse or come from local runs).
         for result in sorted(results, key=lambda r: (r.created_at, r.evaluation_id)):
             if result.user_id is not None:
                 ids.setdefault(result.participant.casefold(), result.user_id)
+        for login, user_id in known:
+            ids.setdefault(login.casefold(), user_id)
         return cls(ids)
 
     def person(self, login: str, user_id: int | None = None) -> str:

@@ -125,7 +125,8 @@ def admit(
     phase = challenge.phase_at(now)
     if phase is None:
         return tuple(_no_phase() for _ in new)
-    entrants = Entrants.of([*existing, *(n for n in new if isinstance(n, Result))])
+    claimed = [(n.participant, n.user_id) for n in new if n.user_id is not None]
+    entrants = Entrants.of([*existing, *(n for n in new if isinstance(n, Result))], claimed)
     uses = _uses(challenge, phase, existing, entrants)
     counted_ids = {
         r.evaluation_id for r in current_results(existing) if phase.contains(r.created_at)

@@ -199,6 +199,16 @@ def test_case_variants_and_renames_share_one_quota():
     assert other.allowed and other.used_today == 0  # the old account's records are not its
 
 
+def test_a_claim_with_an_id_counts_the_records_of_its_login_that_have_none():
+    """alice's records so far carry no id (local runs); her pull request (id 1001) draws on
+    the same quota, as a record of alice/1001 would tie them."""
+    from runner.limits import Claim, admit, remaining
+
+    records = [today("scored", h, participant="alice") for h in range(5)]
+    assert not admit(CH, records, [Claim("alice", None, 1001)], NOW)[0].allowed
+    assert remaining(CH, records[:2], "alice", None, NOW, 1001).left_today == 3
+
+
 def test_team_names_differing_in_case_are_one_team():
     records = [today("scored", h, participant="bob", team="Red") for h in range(5)]
     assert not check_limits(CH, OPEN, records, "red", NOW).allowed

@@ -412,3 +412,32 @@ def test_report_says_over_the_limit_when_a_racing_pr_used_the_quota(world, monke
     assert (status["state"], status["description"]) == ("failure", "over the limit, not recorded")
     alice = [p for p in tree_files(remote, BRANCH) if p.startswith("results/breast-cancer/alice")]
     assert len(alice) == 5  # the sixth is not stored
+    # limits as the store has them, not as the base checkout (no records of alice's) had
+    assert f"**Limits after this pull request** · 0 evaluations left today (resets {tomorrow} " in (
+        body
+    )
+
+
+def test_report_limits_count_what_other_pull_requests_recorded_since_the_base(
+    world, monkeypatch, tmp_path
+):
+    """Two evaluations of alice's landed after this PR's base: the limits line counts them
+    with this one (5 - 2 - 1 = 2 left today, 100 - 3 = 97 in the phase), as the store has it;
+    the base checkout alone would say 4 and 99."""
+    remote = results_remote(world, tmp_path)
+    now = datetime.now(UTC).replace(microsecond=0)
+    seeded = tmp_path / "seeded"
+    for _ in range(2):
+        write_result(seeded, result(challenge="breast-cancer", participant="alice", created_at=now))
+    submit(world, monkeypatch, 504)
+    other = ["pr", "record", "--root", str(world.checkout), "--records", str(seeded)]
+    other += ["--push", BRANCH, "--remote", str(remote)]
+    assert evaluate_and_record(world, tmp_path, remote, 504, meanwhile=lambda: main(other)) == 0
+    outcome = read_outcome(tmp_path / "run-504" / "out.json")
+    assert [(x.participant, x.left_today, x.left_total) for x in outcome.limits] == [
+        ("alice", 2, 97)
+    ]
+    body = bot_comments(world)[0]["body"]
+    assert "### ✅ Breast cancer diagnosis — scored" in body
+    assert "**Limits after this pull request** · 2 evaluations left today (resets " in body
+    assert " · 97 left in this phase" in body

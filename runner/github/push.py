@@ -35,7 +35,7 @@ from pathlib import Path
 from runner.errors import RecordError
 from runner.github import git, pending
 from runner.github.git import AUTH, MISSING, REFUSED, RETRY, UNKNOWN
-from runner.github.record import Admission, Candidate, Outcome, admit, outcome_of
+from runner.github.record import Admission, Candidate, Outcome, admit, limits_left, outcome_of
 from runner.models import Challenge, Result
 
 UNKNOWN_RETRIES = 3  # an error we cannot classify: a few tries, then stop (never minutes)
@@ -135,6 +135,7 @@ class _Try:
     admission: Admission | None
     commit: str | None  # the branch's commit holding the records, once they landed
     failure: _Failure | None
+    store: Sequence[Result] = ()  # the records at ``commit`` (of our challenges at least)
 
 
 @dataclass
@@ -183,9 +184,11 @@ def _attempt(job: _Job) -> tuple[_Try, list[str]]:
     if isinstance(fetched, _Failure):
         return _Try(None, None, fetched), []
     head, refs = fetched
-    blobs, _ = job.store(head, {c.result.challenge for c in job.own}, read=False)
+    ours = {c.result.challenge for c in job.own}
+    blobs, _ = job.store(head, ours, read=False)
     if all(blobs.get(c.path) == c.blob for c in job.own):  # ours landed (maybe by another)
-        return _Try(Admission((), tuple(job.own), ()), head, None), []
+        _, store = job.store(head, ours)
+        return _Try(Admission((), tuple(job.own), ()), head, None, store), []
     foreign = job.foreign(refs)
     everyone = [*job.own, *_unique(c for cands in foreign.values() for c in cands)]
     found = {c.result.challenge: job.lookup(c.result.challenge) for c in everyone}
@@ -198,10 +201,12 @@ def _attempt(job: _Job) -> tuple[_Try, list[str]]:
     admission = admit(everyone, on_store, store, challenges)
     decided = [ref for ref, cands in foreign.items() if _all_in(cands, admission)]
     if not admission.add:
-        return _Try(admission, head, None), []
+        return _Try(admission, head, None, store), []
     commit = _commit(job.target, head, admission.add, job.who)
     failure = _push(job.target, commit)
-    return _Try(admission, None if failure else commit, failure), [] if failure else decided
+    if failure:
+        return _Try(admission, None, failure), []
+    return _Try(admission, commit, None, [*store, *(c.result for c in admission.add)]), decided
 
 
 def _unique(candidates: Iterable[Candidate]) -> list[Candidate]:
@@ -268,7 +273,10 @@ def _land(job: _Job, backoff: Backoff, rng: random.Random, log: Callable[[str], 
         tried, decided = _attempt(job)
         if tried.failure is None:
             pending.delete(job.target.repo, job.target.remote, set(decided) - {job.own_ref})
-            return outcome_of(tried.admission, job.own, commit=tried.commit, attempts=attempt)
+            limits = limits_left(_own_challenges(job), tried.store, job.own)
+            return outcome_of(
+                tried.admission, job.own, commit=tried.commit, attempts=attempt, limits=limits
+            )
         if attempt == 1 and tried.failure.kind == RETRY:
             _publish(job, log)  # contention: let whoever lands next take ours too
         unknown += tried.failure.kind == UNKNOWN
@@ -280,6 +288,11 @@ def _land(job: _Job, backoff: Backoff, rng: random.Random, log: Callable[[str], 
         log(f"push of the records not accepted ({_last_line(tried.failure.output)}); "
             f"attempt {attempt + 1} in {wait:.1f} s")  # fmt: skip
         time.sleep(wait)
+
+
+def _own_challenges(job: _Job) -> dict[str, Challenge]:
+    found = {cid: job.lookup(cid) for cid in {c.result.challenge for c in job.own}}
+    return {cid: challenge for cid, challenge in found.items() if challenge is not None}
 
 
 def _paths(candidates: Sequence[Candidate]) -> str:

@@ -13,7 +13,10 @@ results branch and the push is a compare-and-swap (``runner.github.push``), so t
 record jobs can never both pass against the same store.
 
 What happened to each record goes to an ``Outcome`` file that ``pr report --recorded`` reads:
-the report shows a score only for a record that really landed.
+the report shows a score only for a record that really landed. The outcome also carries each
+submitter's limits as they stand on the store once the records are in (``LimitsLeft``): the
+report job checks out the pull request's base, whose results may lag the store by the
+records other pull requests landed since, so its "limits left" line takes them from here.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.errors import RecordError
@@ -30,7 +34,7 @@ from runner.models import Challenge, Result
 LANDED = "landed"
 OVER_LIMIT = "over-limit"
 NOT_RECORDED = "not-recorded"
-OUTCOME_VERSION = 1
+OUTCOME_VERSION = 2  # 2: limits (LimitsLeft)
 
 
 @dataclass(frozen=True)
@@ -69,14 +73,37 @@ class Fate:
 
 
 @dataclass(frozen=True)
+class LimitsLeft:
+    """One submitter's limits on the results store as recorded (``runner.limits.remaining``
+    with the store after the records went in), for the report's "limits left" line."""
+
+    challenge: str
+    participant: str
+    team: str | None
+    left_today: int | None
+    left_total: int | None
+    resets_at: str | None  # ISO 8601 (UTC), when there is a daily limit
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.challenge, self.participant, self.team)
+
+    @property
+    def resets(self) -> datetime | None:
+        return datetime.fromisoformat(self.resets_at) if self.resets_at else None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What ``pr record`` did, for ``pr report``: one fate per record, the commit that holds
-    the landed ones, and why nothing landed when a push failed (participant-safe)."""
+    the landed ones, why nothing landed when a push failed (participant-safe), and the
+    submitters' limits on the store as recorded (empty when the store was not read)."""
 
     records: tuple[Fate, ...]
     commit: str | None = None
     error: str | None = None
     attempts: int = 0
+    limits: tuple[LimitsLeft, ...] = ()
 
     def fate(self, evaluation_id: str) -> Fate | None:
         return next((f for f in self.records if f.evaluation_id == evaluation_id), None)
@@ -92,7 +119,8 @@ class Outcome:
             if data.pop("version") != OUTCOME_VERSION:
                 raise ValueError(f"version is not {OUTCOME_VERSION}")
             fates = tuple(Fate(**f) for f in data.pop("records"))
-            return cls(records=fates, **data)
+            limits = tuple(LimitsLeft(**x) for x in data.pop("limits"))
+            return cls(records=fates, limits=limits, **data)
         except (ValueError, TypeError, KeyError, AttributeError) as err:
             raise RecordError(
                 f"not an outcome written by `pr record` ({err}); re-run the record job",
@@ -177,6 +205,34 @@ def admit(
     return Admission(tuple(add), tuple(present), tuple(over))
 
 
+def limits_left(
+    challenges: Mapping[str, Challenge],
+    store: Sequence[Result],
+    candidates: Sequence[Candidate],
+    now: datetime | None = None,
+) -> tuple[LimitsLeft, ...]:
+    """Each submitter's limits (of ``candidates``) with ``store`` counted: the store as it is
+    once the records that landed are in it. A challenge with no open phase has none."""
+    from runner.limits import remaining
+
+    now = now or datetime.now(UTC)
+    found = []
+    whose = (c.result for c in candidates)
+    for r in dict.fromkeys((r.challenge, r.participant, r.team, r.user_id) for r in whose):
+        challenge_id, participant, team, user_id = r
+        challenge = challenges.get(challenge_id)
+        if challenge is None or challenge.phase_at(now) is None:
+            continue
+        status = remaining(challenge, store, participant, team, now, user_id)
+        resets = status.resets_at.isoformat() if status.resets_at else None
+        found.append(
+            LimitsLeft(
+                challenge_id, participant, team, status.left_today, status.left_total, resets
+            )
+        )
+    return tuple(found)
+
+
 def not_recorded_message(limit_message: str) -> str:
     return f"over the limit, not recorded: {limit_message}"
 
@@ -188,6 +244,7 @@ def outcome_of(
     commit: str | None = None,
     error: str | None = None,
     attempts: int = 0,
+    limits: tuple[LimitsLeft, ...] = (),
 ) -> Outcome:
     """The outcome to report. With ``error`` set, the records to add did not land (those
     already on the store did)."""
@@ -203,7 +260,7 @@ def outcome_of(
             text = not_recorded_message(message)
             if c.path in fates:
                 fates[c.path] = Fate(c.key, c.result.evaluation_id, c.path, OVER_LIMIT, text)
-    return Outcome(tuple(fates.values()), commit, error, attempts)
+    return Outcome(tuple(fates.values()), commit, error, attempts, limits)
 
 
 def load_challenges(root: Path, candidates: Iterable[Candidate]) -> dict[str, Challenge]:
@@ -221,12 +278,26 @@ def _is_file(candidate: Candidate) -> bool:
 def copy_records(candidates: Sequence[Candidate], challenges: Mapping[str, Challenge]) -> Admission:
     """Local mode (no push): admit against the results folder the candidates' paths point
     into, and write what is admitted there (never overwriting)."""
-    from runner.records import load_results, write_result
+    from runner.records import write_result
 
     on_store = {c.path: blob_id(Path(c.path).read_bytes()) for c in candidates if _is_file(c)}
-    results = {Path(c.path).parents[3] for c in candidates}  # <results>/<c>/<p>/<name>/<id>
-    store = [r for d in results for cid in challenges for r in load_results(d, cid).results]
-    admission = admit(candidates, on_store, store, challenges)
+    admission = admit(candidates, on_store, _local_store(candidates, challenges), challenges)
     for cand in admission.add:
         write_result(Path(cand.path).parents[3], cand.result)
     return admission
+
+
+def record_locally(candidates: Sequence[Candidate], challenges: Mapping[str, Challenge]) -> Outcome:
+    """``copy_records``, and the outcome with the limits of the folder as recorded."""
+    admission = copy_records(candidates, challenges)
+    store = _local_store(candidates, challenges)
+    return outcome_of(admission, candidates, limits=limits_left(challenges, store, candidates))
+
+
+def _local_store(
+    candidates: Sequence[Candidate], challenges: Mapping[str, Challenge]
+) -> list[Result]:
+    from runner.records import load_results
+
+    results = {Path(c.path).parents[3] for c in candidates}  # <results>/<c>/<p>/<name>/<id>
+    return [r for d in results for cid in challenges for r in load_results(d, cid).results]

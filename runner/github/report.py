@@ -12,7 +12,8 @@ pull request (its records counted, its items still running too).
 In CI a record counts only once it landed on the results store: given what ``pr record``
 wrote (``Outcome``), a record that did not land is reported "not recorded" (the platform's
 ``error``, or ``over_limit`` when a racing pull request was recorded first), never with its
-score, never as ``scored``.
+score, never as ``scored``. The limits left are then the outcome's (``LimitsLeft``: the store
+as recorded, with what other pull requests landed since this one's base) where it has them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from runner.github.comment import (
     render_comment,
 )
 from runner.github.prepare import POLICY_ID, Item, Plan
-from runner.github.record import LANDED, OVER_LIMIT, Outcome
+from runner.github.record import LANDED, OVER_LIMIT, LimitsLeft, Outcome
 from runner.loader.problems import Problem
 from runner.models import Challenge, Result
 
@@ -173,9 +174,11 @@ def limits_lines(
     pending: list[Item],
     now: datetime,
     user_id: int | None = None,
+    recorded: Mapping[tuple[str, str, str | None], LimitsLeft] | None = None,
 ) -> tuple[LimitsLine, ...]:
     """Each entrant's limits as they stand after this PR: its records counted, and its
-    ready items still being evaluated counted as if they had been."""
+    ready items still being evaluated counted as if they had been; ``recorded`` (what
+    ``pr record`` read on the store once the records were in) wins where it has the entrant."""
     from runner.limits import Claim, admit
 
     if challenge.phase_at(now) is None:
@@ -183,8 +186,12 @@ def limits_lines(
     claims = [Claim(i.participant, i.team, user_id) for i in pending]
     lines = []
     for participant, team in dict.fromkeys((i.participant, i.team) for i in items if i.participant):
-        status = admit(challenge, seen, [*claims, Claim(participant, team, user_id)], now)[-1]
         who = team or participant
+        known = (recorded or {}).get((challenge.id, participant, team))
+        if known is not None and not claims:
+            lines.append(LimitsLine(known.left_today, known.left_total, known.resets, who))
+            continue
+        status = admit(challenge, seen, [*claims, Claim(participant, team, user_id)], now)[-1]
         lines.append(LimitsLine(status.left_today, status.left_total, status.resets_at, who))
     return tuple(lines)
 
@@ -217,6 +224,7 @@ def build_reports(
         existing=tuple(r for r in existing if r.evaluation_id not in fresh),  # no doubles
         site_url=site_url,
         missing=missing,
+        limits={x.key: x for x in outcome.limits} if outcome else {},
     )
     reports = []
     for challenge_id in dict.fromkeys(i.challenge for i in plan.items):
@@ -237,6 +245,7 @@ class _Run:
     existing: tuple[Result, ...]
     site_url: str | None = None
     missing: Mapping[str, NotRecorded] = field(default_factory=dict)
+    limits: Mapping[tuple[str, str, str | None], LimitsLeft] = field(default_factory=dict)
 
 
 def _title(item: Item, challenge: Challenge | None, status: str) -> str:
@@ -263,7 +272,7 @@ def _report(pairs: list, challenge: Challenge | None, run: _Run) -> Report:
         submissions=lines,
         phase=phase,
         ci_level=challenge.leaderboard.ci if challenge else None,
-        limits=limits_lines(challenge, items, seen, waiting, run.now, run.user_id)
+        limits=limits_lines(challenge, items, seen, waiting, run.now, run.user_id, run.limits)
         if challenge
         else (),
         run_url=run.run_url,

@@ -87,12 +87,11 @@ def _record(
     root: Path, records: Path, results: Path, branch: str | None, remote: str, timeout: float
 ) -> Outcome:
     from runner.github import push
-    from runner.github.record import copy_records, load_challenges, outcome_of, read_candidates
+    from runner.github.record import load_challenges, read_candidates, record_locally
 
     if branch is None:
         candidates = read_candidates(records, str(results))
-        challenges = load_challenges(root, candidates)
-        return outcome_of(copy_records(candidates, challenges), candidates)
+        return record_locally(candidates, load_challenges(root, candidates))
     target = push.target_for(root, results, remote, branch)
     candidates = read_candidates(records, target.prefix)
     challenges = load_challenges(root, candidates)
