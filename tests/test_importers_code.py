@@ -120,7 +120,7 @@ def test_a_code_bundle_imports_as_a_code_challenge_with_inputs_per_phase(tmp_pat
     root, identity = import_repo(tmp_path)
     folder = root / "challenges" / "seeds-mini"
     data = yaml.safe_load((folder / "challenge.yaml").read_text())
-    assert data["submission_kinds"] == ["code"]
+    assert data["submission_kinds"] == ["predictions", "code"]
     assert data["program"]["ingestion"] == {
         "path": "ingestion_program",
         "command": "python3 ingestion.py",
@@ -332,3 +332,51 @@ def test_code_sees_the_inputs_but_never_the_reference_data(tmp_path, python_imag
     assert names == ["metadata.json", "prediction", "seen.txt"]
     # only the staged /app: the program, the code, this phase's inputs and the output
     assert seen == repr(["challenge-runner", "ingested_program", "input_data", "output", "program"])
+
+
+# --- computed columns ---------------------------------------------------------------------
+
+
+def test_computed_columns_map_and_combine_the_programs_scores(tmp_path):
+    from runner.program import computed_scores, read_scores
+
+    bundle = shutil.copytree(BUNDLE, tmp_path / "bundle")
+    text = (bundle / "competition.yaml").read_text()
+    text = text.replace(
+        "      - {title: Accuracy, key: accuracy, index: 0, sorting: desc}\n",
+        "      - {title: Mean, key: mean, index: 0, sorting: desc, computation: avg,"
+        " computation_indexes: [1, 2]}\n"
+        "      - {title: Accuracy, key: accuracy, index: 1, sorting: desc}\n"
+        "      - {title: Worst, key: worst, index: 3, sorting: desc, computation: min,"
+        " computation_indexes: '1,2'}\n",
+    ).replace("key: rows, index: 1", "key: rows, index: 2")
+    (bundle / "competition.yaml").write_text(text)
+    root, _ = import_repo(tmp_path, bundle)
+    data = yaml.safe_load((root / "challenges/seeds-mini/challenge.yaml").read_text())
+    assert data["program"]["computed"] == {
+        "mean": {"op": "avg", "of": ["accuracy", "rows"]},
+        "worst": {"op": "min", "of": ["accuracy", "rows"]},
+    }
+    challenge = load_repo(root).challenges["seeds-mini"]
+    assert [m.name for m in challenge.metrics] == ["mean", "accuracy", "rows", "worst"]
+    scores = tmp_path / "scores.csv"
+    scores.write_text("split,key,value\n,accuracy,0.5\n,rows,20\n")
+    outcome = read_scores(challenge, scores)
+    assert outcome.status == "scored"
+    assert {k: v for k, v in outcome.scores["public"].items()} == {
+        "mean": 10.25, "accuracy": 0.5, "rows": 20.0, "worst": 0.5,
+    }  # fmt: skip
+    # a column is computed only where every score it combines is there
+    assert computed_scores((("m", ("sum", ("a", "b"))),), {("", "a"): 1.0}) == {}
+
+
+def test_a_computed_column_must_name_a_metric(tmp_path):
+    root, _ = import_repo(tmp_path)
+    path = root / "challenges" / "seeds-mini" / "challenge.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["program"]["computed"] = {"nothing": {"op": "avg", "of": ["accuracy"]},
+                                   "accuracy": {"op": "max", "of": ["accuracy"]}}  # fmt: skip
+    path.write_text(yaml.safe_dump(data))
+    problems = [str(p) for p in load_repo(root).problems]
+    assert any("no metric has key 'nothing'" in p for p in problems), problems
+    assert any("'accuracy' cannot be computed from itself" in p for p in problems), problems

@@ -90,10 +90,30 @@ def _metrics(config: dict, draft: Draft) -> list[dict]:
         metric["higher_is_better"] = str(column.get("sorting", "desc")).lower() != "asc"
         if isinstance(column.get("precision"), int):
             metric["precision"] = min(max(column["precision"], 0), 12)
-        if column.get("computation"):
-            draft.note(f"column {key!r}: computation {column['computation']!r} not supported")
         metrics.append(metric)
+    _computed(columns, draft)
     return metrics
+
+
+def _computed(columns: list[dict], draft: Draft) -> None:
+    """Columns Codabench computes from others (``computation`` over ``computation_indexes``)."""
+    by_index = {column.get("index"): str(column.get("key")) for column in columns}
+    computed = {}
+    for column in columns:
+        op = str(column.get("computation") or "").lower()
+        if not op:
+            continue
+        key = str(column.get("key"))
+        indexes = column.get("computation_indexes") or []
+        if isinstance(indexes, str):
+            indexes = [int(i) for i in indexes.split(",") if i.strip().isdigit()]
+        keys = [by_index[i] for i in indexes if i in by_index and by_index[i] != key]
+        if op not in ("avg", "sum", "min", "max") or not keys:
+            draft.note(f"column {key!r}: computation {op!r} over {indexes} cannot be computed")
+            continue
+        computed[key] = {"op": op, "of": keys}
+    if computed:
+        draft.computed = computed
 
 
 def _phase(
@@ -152,6 +172,8 @@ def _program(root: Path, config: dict, tasks: dict, draft: Draft, image: str | N
         "image": image or str(config.get("docker_image") or "codalab/codalab-legacy:py39"),
         "command": _command(folder),
     }
+    if draft.computed:
+        draft.data["program"]["computed"] = draft.computed
     _ingestion(root, tasks, draft)
 
 
@@ -173,7 +195,7 @@ def _ingestion(root: Path, tasks: dict, draft: Draft) -> None:
     folder = root / folders[0]
     draft.ingestion_dir = folder
     draft.data["program"]["ingestion"] = {"path": "ingestion_program", "command": _command(folder)}
-    draft.data["submission_kinds"] = ["code"]
+    draft.data["submission_kinds"] = ["predictions", "code"]  # result files too, as there
 
 
 def _command(folder: Path) -> str:

@@ -37,6 +37,7 @@ class Draft:
     program_dir: Path | None = None  # copied to challenges/<id>/<program_name>/
     program_name: str = "scoring_program"
     ingestion_dir: Path | None = None  # copied to challenges/<id>/ingestion_program/
+    computed: dict = field(default_factory=dict)  # codabench computed columns (program:)
     public: list[tuple[Path, str]] = field(default_factory=list)  # (source, path in public/)
     reference: list[tuple[Path, str]] = field(default_factory=list)  # (source, in reference/)
     inputs: list[tuple[Path, str]] = field(default_factory=list)  # (source, in inputs/)

@@ -132,7 +132,22 @@ def _program(
         splits=tuple(sorted(item.get("splits", {}).items())),
         phase_names=tuple(sorted(item.get("phase_names", {}).items())),
         ingestion=ingestion,
+        computed=_computed(item.get("computed", {}), data, out),
     )
+
+
+def _computed(
+    item: dict[str, Any], data: dict[str, Any], out: Collector
+) -> tuple[tuple[str, tuple[str, tuple[str, ...]]], ...]:
+    """Computed columns: each names a metric's key and combines other keys of the program."""
+    keys = {m.get("key", m["name"]) for m in data["metrics"]}
+    for key, spec in item.items():
+        where = ("program", "computed", key)
+        if key not in keys:
+            out.add(where, f"no metric has key {key!r}; add the metric or remove this entry")
+        if key in spec["of"]:
+            out.add((*where, "of"), f"{key!r} cannot be computed from itself")
+    return tuple((key, (spec["op"], tuple(spec["of"]))) for key, spec in sorted(item.items()))
 
 
 def _predictions(data: dict[str, Any]) -> models.PredictionsSpec:

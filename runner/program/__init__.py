@@ -19,6 +19,7 @@ import math
 import shutil
 import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -153,6 +154,7 @@ def read_scores(challenge: Challenge, path: Path, detail: str = "") -> ProgramOu
             value = _number(row.get("value"))
             if value is not None:
                 found[(row.get("split") or "", row.get("key") or "")] = value
+    found |= computed_scores(program.computed, found)
     scores: dict[str, dict[str, float]] = {}
     missing = []
     for spec in challenge.metrics:
@@ -168,6 +170,30 @@ def read_scores(challenge: Challenge, path: Path, detail: str = "") -> ProgramOu
         note = f"scores missing from the program's output: {', '.join(missing)}\n{detail}"
         return ProgramOutcome("invalid", FAILED, note)
     return ProgramOutcome("scored", "scored", detail, scores)
+
+
+COMPUTE: dict[str, Callable[[list[float]], float]] = {
+    "avg": lambda values: math.fsum(values) / len(values),
+    "sum": math.fsum,
+    "min": min,
+    "max": max,
+}
+
+
+def computed_scores(
+    computed: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...],
+    found: dict[tuple[str, str], float],
+) -> dict[tuple[str, str], float]:
+    """Codabench's computed columns, per split, from the scores the program wrote: a column
+    is computed where every score it combines is there (else it stays missing)."""
+    splits = {split for split, _ in found}
+    extra = {}
+    for key, (op, keys) in computed:
+        for split in splits:
+            values = [found.get((split, k)) for k in keys]
+            if all(v is not None for v in values):
+                extra[(split, key)] = COMPUTE[op]([v for v in values if v is not None])
+    return extra
 
 
 def _number(text: str | None) -> float | None:
