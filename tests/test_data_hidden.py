@@ -239,28 +239,41 @@ def test_directory_sources(tmp_path, data_cache):
         data = open_hidden(challenge, cache_dir=data_cache, env={})
         assert data.inputs == source / "inputs" and data.truth == source / "truth.csv"
         assert data.sha256 == tree
-    assert not data_cache.exists()  # directories are used in place
+        assert data.prepared == data_cache / "directories" / tree / "prepared"
+    assert not list(data_cache.rglob("*.csv"))  # directories are used in place, not copied
     pinned = make_challenge(tmp_path / "c", source="hidden", sha256=tree.upper())
-    assert open_hidden(pinned, env={}).sha256 == tree
+    assert open_hidden(pinned, cache_dir=data_cache, env={}).sha256 == tree
     with fails_with("is not a local file URL"):
         open_hidden(make_challenge(tmp_path / "c", source="file://host/x"), env={})
 
 
-def test_directory_with_wrong_sha(tmp_path):
+def test_a_directory_without_a_usable_cache_is_still_used(tmp_path):
+    source = make_tree(tmp_path / "c" / "hidden")
+    (tmp_path / "file").write_text("not a folder")
+    challenge = make_challenge(tmp_path / "c", source="hidden")
+    data = open_hidden(challenge, cache_dir=tmp_path / "file" / "cache", env={})
+    assert (data.truth, data.sha256, data.prepared) == (
+        source / "truth.csv",
+        tree_sha256(source),
+        None,
+    )
+
+
+def test_directory_with_wrong_sha(tmp_path, data_cache):
     source = make_tree(tmp_path / "c" / "hidden")
     challenge = make_challenge(tmp_path / "c", source="hidden", sha256="00" * 32)
     with fails_with(f"says {'00' * 32} but the folder has {tree_sha256(source)}"):
-        open_hidden(challenge, env={})
+        open_hidden(challenge, cache_dir=data_cache, env={})
 
 
-def test_data_dir_override(tmp_path, keys):
+def test_data_dir_override(tmp_path, keys, data_cache):
     challenge = make_challenge(tmp_path / "c", source="https://example.org/x.age", key_env="K")
     source = make_tree(tmp_path / "mine")
-    data = open_hidden(challenge, data_dir=source, env={})
+    data = open_hidden(challenge, data_dir=source, cache_dir=data_cache, env={})
     assert (data.inputs, data.truth) == (source / "inputs", source / "truth.csv")
     (source / "truth.csv").unlink()
     with pytest.raises(DataError) as err:
-        open_hidden(challenge, data_dir=source, env={})
+        open_hidden(challenge, data_dir=source, cache_dir=data_cache, env={})
     assert err.value.path == str(source)
     assert err.value.message == f"truth.csv (a file) or reference/ (a folder) is missing; {LAYOUT}"
 

@@ -90,3 +90,48 @@ def test_an_evaluation_prepares_the_truth_in_the_cache_entry_once(tmp_path: Path
     assert os.stat(prepared).st_mtime_ns == stamp  # loaded, not written again
     assert (first.status, again.scores) == ("scored", first.scores)
     assert not list((root / ".cache").glob("*/inputs/**/prepared"))  # never under /input
+
+
+def test_a_directory_of_hidden_data_gets_its_truth_prepared_once_per_content(
+    tmp_path: Path,
+) -> None:
+    """Like an archive's: the second scoring loads the prepared truth; an edited truth.csv
+    (a new content fingerprint) is prepared again and scores differently."""
+    from runner.data import open_hidden
+    from runner.loader import load_repo
+    from tests.test_evaluation import REPO, run
+
+    root = tmp_path / "repo"
+    for part in ("challenges", "submissions"):
+        shutil.copytree(REPO / part, root / part)
+    shutil.copy(REPO / "teams.yaml", root / "teams.yaml")
+    unpacked = open_hidden(load_repo(root).challenges["breast-cancer"], cache_dir=tmp_path / "c")
+    plain = tmp_path / "plain"
+    shutil.copytree(unpacked.inputs, plain / "inputs")
+    shutil.copy(unpacked.truth, plain / "truth.csv")
+
+    def evaluate() -> object:
+        return run(root, "breast-cancer", "mona", "mean-radius", data_dir=plain, force=True)
+
+    first = evaluate().result
+    (prepared,) = (root / ".cache" / "directories").glob("*/prepared/*/truth.arrow")
+    stamp = os.stat(prepared).st_mtime_ns
+    again = evaluate().result
+    assert os.stat(prepared).st_mtime_ns == stamp  # loaded, not prepared again
+    assert (first.status, again.scores) == ("scored", first.scores)
+    assert again.provenance.data_sha256 == first.provenance.data_sha256
+
+    header, *rows = (plain / "truth.csv").read_text().splitlines()
+    assert header.split(",")[1] == "malignant"
+    flipped = []
+    for row in rows:
+        cells = row.split(",")
+        cells[1] = "1" if cells[1] == "0" else "0"
+        flipped.append(",".join(cells))
+    (plain / "truth.csv").write_text("\n".join([header, *flipped]) + "\n")
+    changed = evaluate().result
+    assert changed.provenance.data_sha256 != first.provenance.data_sha256
+    assert len(list((root / ".cache" / "directories").glob("*/prepared/*/truth.arrow"))) == 2
+    assert changed.scores["public"]["roc_auc"].value == pytest.approx(
+        1 - first.scores["public"]["roc_auc"].value
+    )

@@ -7,8 +7,9 @@ protect private scores and maintainer detail inside result records.
 """
 
 from runner.data.archive import LAYOUT, MAX_BYTES, MAX_FILES, file_sha256, pack, tree_sha256
+from runner.data.cachedir import CACHE_ENV
 from runner.data.crypto import decrypt_text, encrypt_text, ensure_demo_key, keygen
-from runner.data.hidden import CACHE_ENV, HiddenData, Identity, find_identity, open_hidden
+from runner.data.hidden import HiddenData, Identity, find_identity, open_hidden
 
 __all__ = [
     "CACHE_ENV",

@@ -9,7 +9,10 @@ or ``~/.cache/challenge-runner``, mode 0700). Work happens in ``<cache>/.partial
 and the finished tree is renamed into place, so a crash never leaves a half entry; partial
 folders of dead processes are removed on the next call. A complete entry is trusted as is:
 delete it to force a fresh unpack. The scorer keeps the truth prepared once (typed, split,
-its ids hashed) in ``<entry>/prepared/`` (``runner.truthcache``), beside ``inputs/``.
+its ids hashed) in ``<entry>/prepared/`` (``runner.truthcache``), beside ``inputs/``. A
+directory source is used in place; its prepared truth goes to
+``<cache>/directories/<tree sha256>/prepared/``: keyed by content, so an edited truth.csv is
+prepared again (``runner.data.fingerprint`` keeps the folder from being re-read to know).
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from pathlib import Path
 
 from runner.data import archive, crypto, fetch
 from runner.data.archive import INPUTS, MAX_BYTES, MAX_FILES, REFERENCE, TRUTH, Progress, has_truth
+from runner.data.cachedir import open_cache
+from runner.data.fingerprint import folder_sha256
 from runner.errors import DataError
 from runner.models import Challenge, HiddenDataSpec
 
-CACHE_ENV = "CHALLENGE_RUNNER_CACHE"
 DOWNLOAD_TIMEOUT_S = 3600.0
+DIRECTORIES = "directories"  # <cache>/directories/<tree sha256>/prepared: a folder's truth
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,9 @@ class HiddenData:
     the scorer's file and is never inside ``inputs``. ``sha256`` identifies the data in
     result provenance: the archive's sha256, or ``tree_sha256`` of a directory. ``prepared``
     is a private folder in the cache entry (beside ``truth``, never under ``inputs``) where
-    the scorer keeps the truth prepared once (``runner.truthcache``); None for a directory.
+    the scorer keeps the truth prepared once (``runner.truthcache``): for a directory,
+    ``<cache>/directories/<sha256>/prepared``, so a changed folder gets its own; None when
+    the cache cannot be used.
     """
 
     inputs: Path
@@ -108,13 +115,13 @@ def open_hidden(
         override=override,
     )
     if data_dir is not None:
-        return _from_directory(Path(data_dir), None)
+        return _from_directory(Path(data_dir), None, options)
     spec = challenge.hidden
     if urllib.parse.urlsplit(spec.source).scheme in ("http", "https"):
         return _from_url(spec, options)
     path = _local_path(spec.source, challenge.root)
     if path.is_dir():
-        return _from_directory(path, spec.sha256)
+        return _from_directory(path, spec.sha256, options)
     if path.is_file():
         return _from_archive_file(path, spec, options)
     raise DataError(
@@ -137,12 +144,18 @@ def _local_path(source: str, root: Path) -> Path:
     return path if path.is_absolute() else root / path
 
 
-def _from_directory(directory: Path, expected: str | None) -> HiddenData:
+def _from_directory(directory: Path, expected: str | None, options: _Options) -> HiddenData:
+    """The folder used in place; its truth prepared in the cache, keyed by its content."""
     archive.check_layout(directory)
-    sha256 = archive.tree_sha256(directory)
+    try:
+        cache: Path | None = _cache_root(options)
+    except DataError:
+        cache = None  # the folder itself needs no cache: only the speed-ups are lost
+    sha256 = folder_sha256(directory, cache)
     if expected and expected.lower() != sha256:
         raise DataError(_mismatch(expected, sha256, "folder"), path=str(directory))
-    return HiddenData(inputs=directory / INPUTS, truth=directory / TRUTH, sha256=sha256)
+    prepared = cache / DIRECTORIES / sha256 / "prepared" if cache else None
+    return HiddenData(directory / INPUTS, directory / TRUTH, sha256, prepared)
 
 
 def _from_archive_file(path: Path, spec: HiddenDataSpec, options: _Options) -> HiddenData:
@@ -308,16 +321,7 @@ def _install(tree: Path, entry: Path) -> None:
 
 
 def _cache_root(options: _Options) -> Path:
-    default = Path(options.env.get("HOME") or Path.home()) / ".cache" / "challenge-runner"
-    root = Path(options.cache_dir or options.env.get(CACHE_ENV) or default)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        root.chmod(0o700)  # decrypted truth lives here: no other user may look in
-    except OSError as err:
-        raise DataError(
-            f"cannot use the cache folder ({err}); set {CACHE_ENV} to a writable folder",
-            path=str(root),
-        ) from err
+    root = open_cache(options.env, options.cache_dir)
     _remove_stale(root)
     return root
 

@@ -91,12 +91,16 @@ def _fingerprint(raw: bytes, scoring: Path | None, program: Any = None) -> str:
     if scoring is not None:
         digest.update(b"\0scoring.py\0" + scoring.read_bytes())
     if program is not None and program.path.is_dir():
-        from runner.data import tree_sha256
+        from runner.data.cachedir import default_cache
+        from runner.data.fingerprint import folder_sha256
 
         # A changed scoring program makes earlier records stale, like a changed scoring.py.
-        digest.update(b"\0program\0" + tree_sha256(program.path).encode())
+        # Its folder is read again only when it changed (runner.data.fingerprint).
+        cache = default_cache()
+        digest.update(b"\0program\0" + folder_sha256(program.path, cache).encode())
         if program.ingestion is not None and program.ingestion.path.is_dir():
-            digest.update(b"\0ingestion\0" + tree_sha256(program.ingestion.path).encode())
+            ingestion = folder_sha256(program.ingestion.path, cache)
+            digest.update(b"\0ingestion\0" + ingestion.encode())
     return digest.hexdigest()
 
 
