@@ -380,3 +380,83 @@ def test_a_computed_column_must_name_a_metric(tmp_path):
     problems = [str(p) for p in load_repo(root).problems]
     assert any("no metric has key 'nothing'" in p for p in problems), problems
     assert any("'accuracy' cannot be computed from itself" in p for p in problems), problems
+
+
+# --- the CI chain -------------------------------------------------------------------------
+
+
+@pytest.mark.docker
+def test_the_ci_jobs_score_a_code_submission_like_a_local_run(tmp_path, monkeypatch, python_image):
+    """pr prepare -> stage -> build -> ingest -> score -> record (artifacts encrypted between
+    jobs) gives the record `evaluate` gives, but for what identifies the run."""
+    from runner.data import keygen
+    from runner.github.prepare import read_plan
+    from runner.records import load_results, result_to_dict
+
+    root, identity = import_repo(tmp_path)
+    manifest = add_submission(root, "solution", BUNDLE / "solution")
+    monkeypatch.setenv("CHALLENGE_KEY", identity)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    local = tmp_path / "local"
+    assert main(["evaluate", str(manifest), "--root", str(root), "--results", str(local)]) == 0
+    work = tmp_path / "ci"
+    plan = str(work / "plan")
+    assert main(["pr", "prepare", "--root", str(root), "--out", plan, str(manifest)]) == 0
+    (item,) = read_plan(Path(plan)).items
+    assert (item.status, item.kind) == ("ready", "code")
+    common = ["--root", str(root), "--plan", plan, "--item", item.key]
+    ingest_identity, ingest_recipient = keygen()
+    monkeypatch.setenv("INGEST_RECIPIENT", ingest_recipient)
+    assert main(["pr", "stage", *common, "--out", str(work / "staged")]) == 0
+    assert main(["pr", "build", *common, "--out", str(work / "built")]) == 0
+    monkeypatch.setenv("INGEST_KEY", ingest_identity)
+    jobs = ["--staged", str(work / "staged"), "--built", str(work / "built")]
+    assert main(["pr", "ingest", *common, *jobs, "--out", str(work / "ingested")]) == 0
+    # only ciphertext crosses jobs: the code's output is never in clear in an artifact
+    assert not list((work / "ingested").rglob("*.zip"))
+    out = ["--out", str(work / "records"), "--ingested", str(work / "ingested")]
+    assert main(["pr", "score", *common, *out]) == 0
+    results = work / "results"
+    record = ["pr", "record", "--root", str(root), "--records", str(work / "records")]
+    record += ["--results", str(results)]
+    assert main(record) == 0
+    (ci,) = load_results(results).results
+    (mine,) = load_results(local).results
+
+    def comparable(result):
+        data = result_to_dict(result)
+        # the sealed detail names the run's containers (and is sealed with fresh randomness)
+        for name in ("evaluation_id", "created_at", "timings", "user_id", "private", "detail"):
+            data.pop(name)
+        for name in ("commit", "pull_request", "run_url"):
+            data["provenance"].pop(name)
+        return data
+
+    assert mine.status == "scored" and mine.scores["public"]["accuracy"].value == 0.9
+    assert comparable(ci) == comparable(mine)
+
+
+@pytest.mark.docker
+def test_the_unsafe_flag_reaches_the_ingestion_and_the_scoring_runs(
+    tmp_path, monkeypatch, python_image
+):
+    import runner.sandbox
+
+    asked = []
+    real = runner.sandbox.run_submission
+
+    def spy(*args, **kwargs):
+        asked.append((kwargs["layout"].input, kwargs["unsafe"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner.sandbox, "run_submission", spy)
+    root, identity = import_repo(tmp_path)
+    manifest = add_submission(root, "solution", BUNDLE / "solution")
+    repo = load_repo(root)
+    (submission,) = [s for s in repo.submissions if s.path == manifest]
+    options = Options(
+        results_dir=root / "results", env={"CHALLENGE_KEY": identity}, now=IN_DEVELOPMENT,
+        unsafe=True,
+    )  # fmt: skip
+    assert evaluate(repo.challenges["seeds-mini"], submission, options).result.status == "scored"
+    assert asked == [("/app/input_data", True), ("/app/input", True)]

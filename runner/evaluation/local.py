@@ -139,6 +139,7 @@ def _run(
             now=now,
             context=options.context,
             truth_cache=hidden.prepared,
+            unsafe=options.unsafe,
         )
         timings["score"] = time.monotonic() - start
     return result, output_tail(got.detail or "")

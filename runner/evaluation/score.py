@@ -39,11 +39,13 @@ def score(
     now: datetime,
     context: Context,
     truth_cache: Path | None = None,
+    unsafe: bool = False,
 ) -> Result:
     """The record of an evaluation from what ingest produced (scoring it when it is "ok").
 
     ``truth_cache`` (``HiddenData.prepared``) keeps the truth prepared once for later
-    evaluations of the same data (``runner.truthcache``).
+    evaluations of the same data (``runner.truthcache``). ``unsafe``: a scoring program
+    runs even where the engine cannot enforce a sandbox control (local use only).
     """
     from runner.data import file_sha256
     from runner.records import new_evaluation_id
@@ -54,7 +56,7 @@ def score(
     if got.status == OK and got.predictions is not None:
         predictions_sha = file_sha256(got.predictions)
         if challenge.program is not None:  # a foreign program scores, in the sandbox
-            verdict = score_by_program(challenge, truth, got.predictions, phase)
+            verdict = score_by_program(challenge, truth, got.predictions, phase, unsafe=unsafe)
         else:
             verdict = score_file(
                 challenge,
@@ -134,7 +136,12 @@ def score_file(
 
 
 def score_by_program(
-    challenge: Challenge, truth: Path, predictions: Path, phase: Phase | None
+    challenge: Challenge,
+    truth: Path,
+    predictions: Path,
+    phase: Phase | None,
+    *,
+    unsafe: bool = False,
 ) -> Scored:
     """The verdict of the challenge's scoring program (``runner.program``) on a file.
 
@@ -145,7 +152,7 @@ def score_by_program(
     from runner.program import run_program_in_temp
 
     outcome = run_program_in_temp(
-        challenge, truth.parent / REFERENCE, predictions, phase.id if phase else None
+        challenge, truth.parent / REFERENCE, predictions, phase.id if phase else None, unsafe
     )
     scores = {
         split: {name: Score(value) for name, value in values.items()}

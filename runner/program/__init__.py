@@ -133,7 +133,11 @@ def run_program(
 
 
 def run_program_in_temp(
-    challenge: Challenge, reference: Path, predictions: Path, phase_id: str | None
+    challenge: Challenge,
+    reference: Path,
+    predictions: Path,
+    phase_id: str | None,
+    unsafe: bool = False,
 ) -> ProgramOutcome:
     """``run_program`` in a private temporary folder, removed afterwards."""
     import tempfile
@@ -141,7 +145,7 @@ def run_program_in_temp(
     with tempfile.TemporaryDirectory(prefix="challenge-runner-program-") as tmp:
         work = Path(tmp)
         work.chmod(0o755)  # the container's unprivileged user reads the staged input under it
-        return run_program(challenge, reference, predictions, phase_id, work)
+        return run_program(challenge, reference, predictions, phase_id, work, unsafe=unsafe)
 
 
 def read_scores(challenge: Challenge, path: Path, detail: str = "") -> ProgramOutcome:
