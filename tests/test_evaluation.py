@@ -63,6 +63,23 @@ def test_predictions_submission_is_scored_and_recorded(repo: Path) -> None:
     assert record["provenance"]["predictions_sha256"] is not None
 
 
+def test_the_predictions_file_is_hashed_once_and_the_record_holds_its_sha256(
+    repo: Path, monkeypatch
+) -> None:
+    """prepare hashes the committed file for the cache key; score reuses that digest."""
+    import hashlib
+
+    import runner.data
+
+    hashed: list[Path] = []
+    real = runner.data.file_sha256
+    monkeypatch.setattr(runner.data, "file_sha256", lambda p: hashed.append(p) or real(p))
+    result = run(repo, "breast-cancer", "octocat", "logreg").result
+    path = repo / "submissions/breast-cancer/octocat/logreg.csv"
+    assert hashed.count(path) == 1
+    assert result.provenance.predictions_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_private_scores_are_sealed_until_the_reveal(repo: Path) -> None:
     done = run(repo, "breast-cancer", "octocat", "logreg")
     assert "private" not in done.result.scores

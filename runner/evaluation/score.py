@@ -54,7 +54,9 @@ def score(
     predictions_sha = None
     phase = challenge.phase_at(now)
     if got.status == OK and got.predictions is not None:
-        predictions_sha = file_sha256(got.predictions)
+        predictions_sha = prepared.predictions_sha256  # the committed file: hashed once
+        if got.predictions != submission.predictions or predictions_sha is None:
+            predictions_sha = file_sha256(got.predictions)  # written by the container
         if challenge.program is not None:  # a foreign program scores, in the sandbox
             verdict = score_by_program(challenge, truth, got.predictions, phase, unsafe=unsafe)
         else:

@@ -57,6 +57,9 @@ class Prepared(JsonData):
     artifact_sha256: str
     data_sha256: str
     cache_key: str
+    # A predictions submission's file, hashed here once for the key; the score step puts
+    # this digest in the record instead of reading the file again.
+    predictions_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,21 +84,27 @@ class Ingested(JsonData):
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def artifact_sha256(submission: Submission) -> str:
-    """What identifies the submitted thing, for the cache key (with the manifest)."""
+def submitted_sha256(submission: Submission) -> str:
+    """The digest of what was submitted: the predictions file's or code's sha256, the
+    pinned image reference, or the build context's tree sha256."""
     from runner.data import file_sha256, tree_sha256
 
     if submission.predictions is not None:
-        artifact = file_sha256(submission.predictions)
-    elif submission.code is not None:
+        return file_sha256(submission.predictions)
+    if submission.code is not None:
         code = submission.code
-        artifact = tree_sha256(code) if code.is_dir() else file_sha256(code)
-    elif submission.image is not None:
-        artifact = submission.image
-    else:
-        assert submission.build is not None  # the loader guarantees one of the three kinds
-        artifact = tree_sha256(submission.build.context)
-    return hashlib.sha256(f"{submission.sha256}\n{artifact}".encode()).hexdigest()
+        return tree_sha256(code) if code.is_dir() else file_sha256(code)
+    if submission.image is not None:
+        return submission.image
+    assert submission.build is not None  # the loader guarantees one of the kinds
+    return tree_sha256(submission.build.context)
+
+
+def artifact_sha256(submission: Submission, submitted: str | None = None) -> str:
+    """What identifies the submitted thing, for the cache key (with the manifest);
+    ``submitted`` is ``submitted_sha256(submission)`` when the caller has it already."""
+    submitted = submitted or submitted_sha256(submission)
+    return hashlib.sha256(f"{submission.sha256}\n{submitted}".encode()).hexdigest()
 
 
 def evaluation_key(challenge: Challenge, data_sha256: str, artifact: str) -> str:
@@ -107,8 +116,11 @@ def evaluation_key(challenge: Challenge, data_sha256: str, artifact: str) -> str
 
 def prepare(challenge: Challenge, submission: Submission, data_sha256: str) -> Prepared:
     """Key the evaluation of ``submission`` against the hidden data ``data_sha256``."""
-    artifact = artifact_sha256(submission)  # hashes the predictions file or build context
-    return Prepared(artifact, data_sha256, evaluation_key(challenge, data_sha256, artifact))
+    submitted = submitted_sha256(submission)  # reads the predictions file or build context
+    artifact = artifact_sha256(submission, submitted)
+    key = evaluation_key(challenge, data_sha256, artifact)
+    predictions = submitted if submission.predictions is not None else None
+    return Prepared(artifact, data_sha256, key, predictions)
 
 
 def build(
