@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from interleave import interleaves
 
 from runner.cli import main
 from runner.data import keygen
@@ -223,21 +224,17 @@ def test_a_crashing_container_shows_its_output_in_the_smoke_run(
         f"::{token}::",
     ]
     # stdout and stderr are two streams: their lines may interleave either way
-    assert sorted(out[3:-1]) == [
-        "  ::add-mask::nothing to hide and a ``` fence",
-        "  Traceback (most recent call last):",
-        "  ValueError: could not convert string to float: 'abc'",
-        "  loading the model",
+    stdout = ["loading the model", "::add-mask::nothing to hide and a ``` fence"]
+    stderr = [
+        "Traceback (most recent call last):",
+        "ValueError: could not convert string to float: 'abc'",
     ]
+    indented = [[f"  {line}" for line in stream] for stream in (stdout, stderr)]
+    assert interleaves(out[3:-1], *indented)
     assert len(token) == 32
     block = summary.read_text().split("\n\n", 2)[2]
     assert block.startswith("````text\n") and block.endswith("\n````\n\n")
-    assert sorted(block.split("\n")[1:5]) == [
-        "::add-mask::nothing to hide and a ``` fence",
-        "Traceback (most recent call last):",
-        "ValueError: could not convert string to float: 'abc'",
-        "loading the model",
-    ]
+    assert interleaves(block.split("\n")[1:-3], stdout, stderr)
 
 
 def test_score_of_a_team_submission_locally(tmp_path, monkeypatch):
