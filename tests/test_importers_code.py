@@ -460,3 +460,96 @@ def test_the_unsafe_flag_reaches_the_ingestion_and_the_scoring_runs(
     )  # fmt: skip
     assert evaluate(repo.challenges["seeds-mini"], submission, options).result.status == "scored"
     assert asked == [("/app/input_data", True), ("/app/input", True)]
+
+
+# --- several tasks in one phase -----------------------------------------------------------
+
+
+def tasks_bundle(tmp_path: Path, second: str = "final_phase") -> Path:
+    """The bundle with one phase running both tasks (as autowsl does), the second task's
+    reference data (``second``'s) given as a zip (as autowsl gives it, with a Mac's
+    __MACOSX/ in it)."""
+    bundle = shutil.copytree(BUNDLE, tmp_path / "bundle")
+    with zipfile.ZipFile(bundle / "final_reference.zip", "w") as archive:
+        archive.write(BUNDLE / second / "reference_data" / "testing_label", "testing_label")
+        archive.writestr("__MACOSX/._testing_label", "resource fork")
+    config = yaml.safe_load((bundle / "competition.yaml").read_text())
+    config["tasks"][1]["reference_data"] = "final_reference.zip"
+    config["phases"] = [{**config["phases"][0], "tasks": [0, 1]}]
+    (bundle / "competition.yaml").write_text(yaml.safe_dump(config))
+    return bundle
+
+
+def test_a_phase_with_several_tasks_scores_each_column_per_task(tmp_path):
+    root, identity = import_repo(tmp_path, tasks_bundle(tmp_path))
+    folder = root / "challenges" / "seeds-mini"
+    data = yaml.safe_load((folder / "challenge.yaml").read_text())
+    assert data["program"]["tasks"] == ["task1", "task2"]
+    assert [(m["name"], m["key"], m["label"]) for m in data["metrics"]] == [
+        ("accuracy_task1", "task1/accuracy", "Accuracy (Development task)"),
+        ("rows_task1", "task1/rows", "Test rows (Development task)"),
+        ("accuracy_task2", "task2/accuracy", "Accuracy (Final task)"),
+        ("rows_task2", "task2/rows", "Test rows (Final task)"),
+    ]
+    plain = tmp_path / "hidden.tar.gz"
+    decrypt_file(folder / "hidden.tar.age", plain, parse_identities(identity, "key"), "key")
+    with tarfile.open(plain) as tar:
+        members = sorted(m.name for m in tar.getmembers() if m.isfile())
+    assert members == [
+        *(f"inputs/{t}/{n}" for t in ("task1", "task2")
+          for n in ("testing_data", "training_data", "training_label")),
+        "reference/development/task1/testing_label",
+        "reference/development/task2/testing_label",
+    ]  # fmt: skip
+    assert not load_repo(root).problems
+
+
+@pytest.mark.docker
+def test_code_runs_once_per_task_and_scores_like_the_original_per_task(tmp_path, python_image):
+    root, identity = import_repo(tmp_path, tasks_bundle(tmp_path))
+    manifest = add_submission(root, "solution", BUNDLE / "solution")
+    record = run(root, manifest, identity, IN_DEVELOPMENT)
+    assert record["status"] == "scored", record["message"]
+    first = codabench_original("dev_phase", BUNDLE / "solution", tmp_path)
+    second = codabench_original("final_phase", BUNDLE / "solution", tmp_path)
+    assert values(record) == {
+        "accuracy_task1": first["accuracy"], "rows_task1": first["rows"],
+        "accuracy_task2": second["accuracy"], "rows_task2": second["rows"],
+    }  # fmt: skip
+    assert (first["accuracy"], second["accuracy"]) == (0.9, 0.72)
+
+
+@pytest.mark.docker
+def test_a_result_file_is_scored_on_every_task(tmp_path, python_image):
+    # both tasks hold the first phase's truth: one result file can be right on both
+    root, identity = import_repo(tmp_path, tasks_bundle(tmp_path, second="dev_phase"))
+    folder = root / "submissions" / "seeds-mini" / "alice"
+    folder.mkdir(parents=True)
+    labels = (BUNDLE / "dev_phase" / "reference_data" / "testing_label").read_text()
+    with zipfile.ZipFile(folder / "result.zip", "w") as bundle:
+        bundle.writestr("prediction", labels)
+        bundle.writestr("metadata.json", '{"rows": 20}')
+    (folder / "result.yaml").write_text(
+        "challenge: seeds-mini\nparticipant: alice\nname: result\npredictions: result.zip\n"
+    )
+    record = run(root, folder / "result.yaml", identity, IN_DEVELOPMENT)
+    assert record["status"] == "scored", record["message"]
+    assert values(record) == {
+        "accuracy_task1": 1.0, "rows_task1": 20.0, "accuracy_task2": 1.0, "rows_task2": 20.0,
+    }  # fmt: skip
+
+
+@pytest.mark.docker
+def test_a_task_that_fails_fails_the_evaluation(tmp_path, python_image):
+    root, identity = import_repo(tmp_path, tasks_bundle(tmp_path))
+    folder = root / "submissions" / "seeds-mini" / "alice"
+    folder.mkdir(parents=True)
+    labels = (BUNDLE / "dev_phase" / "reference_data" / "testing_label").read_text()
+    with zipfile.ZipFile(folder / "result.zip", "w") as bundle:
+        bundle.writestr("prediction", labels)  # 20 labels; the second task has 25 test rows
+        bundle.writestr("metadata.json", '{"rows": 20}')
+    (folder / "result.yaml").write_text(
+        "challenge: seeds-mini\nparticipant: alice\nname: result\npredictions: result.zip\n"
+    )
+    record = run(root, folder / "result.yaml", identity, IN_DEVELOPMENT)
+    assert (record["status"], record["scores"]) == ("invalid", {})

@@ -58,7 +58,10 @@ def score(
         if got.predictions != submission.predictions or predictions_sha is None:
             predictions_sha = file_sha256(got.predictions)  # written by the container
         if challenge.program is not None:  # a foreign program scores, in the sandbox
-            verdict = score_by_program(challenge, truth, got.predictions, phase, unsafe=unsafe)
+            verdict = score_by_program(
+                challenge, truth, got.predictions, phase, unsafe=unsafe,
+                output_per_task=submission.kind == "code",
+            )  # fmt: skip
         else:
             verdict = score_file(
                 challenge,
@@ -144,6 +147,7 @@ def score_by_program(
     phase: Phase | None,
     *,
     unsafe: bool = False,
+    output_per_task: bool = False,
 ) -> Scored:
     """The verdict of the challenge's scoring program (``runner.program``) on a file.
 
@@ -154,8 +158,9 @@ def score_by_program(
     from runner.program import run_program_in_temp
 
     outcome = run_program_in_temp(
-        challenge, truth.parent / REFERENCE, predictions, phase.id if phase else None, unsafe
-    )
+        challenge, truth.parent / REFERENCE, predictions, phase.id if phase else None, unsafe,
+        output_per_task,
+    )  # fmt: skip
     scores = {
         split: {name: Score(value) for name, value in values.items()}
         for split, values in outcome.scores.items()

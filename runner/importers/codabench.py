@@ -43,24 +43,27 @@ def read_bundle(root: Path, *, challenge_id: str | None = None, image: str | Non
         )
     draft = Draft(challenge_id or slug(config.get("title", root.name)), {})
     tasks = {task.get("index"): task for task in config.get("tasks") or []}
+    per_phase = _tasks_per_phase(config, tasks)
     draft.data = {
         "id": draft.id,
         "title": str(config.get("title") or draft.id)[:120],
         "summary": _summary(config),
         "maintainers": ["TODO-maintainer-login"],
         "predictions": {"format": "files"},
-        "metrics": _metrics(config, draft),
+        "metrics": _metrics(config, draft, per_phase),
         "phases": [],
         "submission_kinds": ["predictions"],
         "leaderboard": {"best_of": "participant"},
     }
     draft.note("maintainers: set your GitHub login(s) in challenge.yaml")
-    inputs: dict[str, Path] = {}
+    inputs: dict[tuple[str, str], Path] = {}
     for index, phase in enumerate(config.get("phases") or []):
-        _phase(root, phase, index, tasks, draft, inputs)
+        _phase(root, phase, index, tasks, draft, inputs, per_phase)
     _inputs(inputs, draft)
     close_open_phases(draft)
     _program(root, config, tasks, draft, image)
+    if per_phase:
+        draft.data["program"]["tasks"] = [f"task{i}" for i in range(1, per_phase + 1)]
     _pages(root, config, draft)
     if (root / "starting_kit").is_dir():
         draft.public.append((root / "starting_kit", "starting_kit"))
@@ -72,7 +75,14 @@ def _summary(config: dict) -> str:
     return (text or "Imported from Codabench.")[:500]
 
 
-def _metrics(config: dict, draft: Draft) -> list[dict]:
+def _tasks_per_phase(config: dict, tasks: dict) -> int:
+    """How many tasks each phase runs, when every phase runs the same number (2 or more):
+    each evaluation then runs once per task. 0 otherwise (one task per phase)."""
+    counts = {len(phase.get("tasks") or []) for phase in config.get("phases") or []}
+    return counts.pop() if len(counts) == 1 and min(counts) >= 2 else 0
+
+
+def _metrics(config: dict, draft: Draft, per_phase: int = 0) -> list[dict]:
     boards = config.get("leaderboards") or []
     if not boards:
         raise ConfigError("the bundle has no leaderboards: nothing says what the scores are")
@@ -92,7 +102,33 @@ def _metrics(config: dict, draft: Draft) -> list[dict]:
             metric["precision"] = min(max(column["precision"], 0), 12)
         metrics.append(metric)
     _computed(columns, draft)
-    return metrics
+    return _per_task(config, metrics, draft, per_phase) if per_phase else metrics
+
+
+def _per_task(config: dict, metrics: list[dict], draft: Draft, per_phase: int) -> list[dict]:
+    """Every column once per task (``task<i>/<key>``), task by task as Codabench shows them;
+    the first task's first column ranks."""
+    first = (config.get("phases") or [{}])[0].get("tasks") or []
+    names = {t.get("index"): t.get("name") for t in config.get("tasks") or []}
+    expanded = []
+    for i in range(1, per_phase + 1):
+        title = names.get(first[i - 1]) if i <= len(first) else None
+        for metric in metrics:
+            key = f"task{i}/{metric['key']}"
+            label = f"{metric['label']} ({title or f'task {i}'})"
+            expanded.append({**metric, "name": metric_name(f"{metric['key']}_task{i}"),
+                             "key": key, "label": label[:64]})  # fmt: skip
+    draft.computed = {
+        f"task{i}/{key}": {"op": spec["op"], "of": [f"task{i}/{k}" for k in spec["of"]]}
+        for i in range(1, per_phase + 1)
+        for key, spec in draft.computed.items()
+    }
+    draft.note(
+        f"each phase runs {per_phase} tasks: every column is scored per task "
+        f"(task1/... to task{per_phase}/...); the board ranks by the first task's "
+        f"{metrics[0]['key']!r}"
+    )
+    return expanded
 
 
 def _computed(columns: list[dict], draft: Draft) -> None:
@@ -117,7 +153,13 @@ def _computed(columns: list[dict], draft: Draft) -> None:
 
 
 def _phase(
-    root: Path, phase: dict, index: int, tasks: dict, draft: Draft, inputs: dict[str, Path]
+    root: Path,
+    phase: dict,
+    index: int,
+    tasks: dict,
+    draft: Draft,
+    inputs: dict[tuple[str, str], Path],
+    per_phase: int,
 ) -> None:
     phase_id = slug(phase.get("name") or f"phase-{index}", 32)
     where = f"phase {phase.get('name', index)!r}"
@@ -130,16 +172,21 @@ def _phase(
         item["limits"] = limits
     draft.data["phases"].append(item)
     phase_tasks = phase.get("tasks") or []
-    if len(phase_tasks) > 1:
+    if len(phase_tasks) > 1 and not per_phase:
         draft.note(f"{where} has {len(phase_tasks)} tasks; only the first is scored here")
-    task = tasks.get(phase_tasks[0]) if phase_tasks else None
-    if task is None:
+    for number, index_ in enumerate(phase_tasks[: per_phase or 1], start=1):
+        task = tasks.get(index_)
+        name = f"task{number}" if per_phase else ""
+        if task is None:
+            draft.note(f"{where}: task {index_!r} is not defined: it has no reference data")
+            continue
+        if task.get("reference_data"):
+            where_ref = f"{phase_id}/{name}" if name else phase_id
+            draft.reference.append((root / task["reference_data"], where_ref))
+        if task.get("input_data"):
+            inputs[(phase_id, name)] = root / task["input_data"]
+    if not phase_tasks:
         draft.note(f"{where} has no task: it has no reference data")
-        return
-    if task.get("reference_data"):
-        draft.reference.append((root / task["reference_data"], phase_id))
-    if task.get("input_data"):
-        inputs[phase_id] = root / task["input_data"]
     if isinstance(phase.get("execution_time_limit"), int) and phase["execution_time_limit"] > 0:
         container = draft.data.setdefault("container", {})
         container["timeout_s"] = max(container.get("timeout_s", 0), phase["execution_time_limit"])
@@ -147,15 +194,20 @@ def _phase(
         draft.public.append((root / phase["public_data"], phase_id))
 
 
-def _inputs(inputs: dict[str, Path], draft: Draft) -> None:
-    """One inputs/ when every phase reads the same input data, else inputs/<phase>/ each
-    (the ingest step mounts the folder of the phase it runs in)."""
-    sources = {path.resolve() for path in inputs.values()}
-    if len(sources) == 1:
-        draft.inputs.append((next(iter(inputs.values())), "."))
-        return
-    for phase_id, path in inputs.items():
-        draft.inputs.append((path, phase_id))
+def _inputs(inputs: dict[tuple[str, str], Path], draft: Draft) -> None:
+    """inputs/[<task>/] when every phase reads the same input data (per task), else
+    inputs/<phase>/[<task>/] each (the ingest step mounts the folder of the phase it runs in,
+    and of the task)."""
+    phases = sorted({phase for phase, _ in inputs})
+    tasks = sorted({task for _, task in inputs})
+    shared = all(
+        len({inputs[(p, t)].resolve() for p in phases if (p, t) in inputs}) == 1 for t in tasks
+    )
+    for (phase_id, task), path in inputs.items():
+        if shared and phase_id != phases[0]:
+            continue
+        where = task if shared else f"{phase_id}/{task}" if task else phase_id
+        draft.inputs.append((path, where or "."))
 
 
 def _program(root: Path, config: dict, tasks: dict, draft: Draft, image: str | None) -> None:

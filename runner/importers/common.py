@@ -202,13 +202,26 @@ def _pack_hidden(draft: Draft, tmp: Path, output: Path, recipient: str) -> str:
     (plain / "inputs").mkdir(parents=True)
     (plain / "reference").mkdir()
     for source, rel in draft.inputs:
-        _copy(source, plain / "inputs" / rel)
+        _copy_data(source, plain / "inputs" / rel)
     for source, rel in draft.reference:
-        _copy(source, plain / "reference" / rel)
+        _copy_data(source, plain / "reference" / rel)
     try:
         return hidden_data.pack(plain, [recipient], output)
     finally:
         shutil.rmtree(plain, ignore_errors=True)  # clear reference data never lingers
+
+
+def _copy_data(source: Path, target: Path) -> None:
+    """A data folder, or a zip of one (bundles may give either): unpacked safely, without
+    the __MACOSX/ resource forks that zips made on a Mac carry."""
+    if not (source.is_file() and zipfile.is_zipfile(source) and not source.is_symlink()):
+        _copy(source, target)
+        return
+    from runner.program import unzip
+
+    target.mkdir(parents=True, exist_ok=True)
+    unzip(source, target)
+    shutil.rmtree(target / "__MACOSX", ignore_errors=True)
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -136,6 +136,7 @@ def _program(
         splits=tuple(sorted(item.get("splits", {}).items())),
         phase_names=tuple(sorted(item.get("phase_names", {}).items())),
         ingestion=ingestion,
+        tasks=tuple(item.get("tasks", ())),
         computed=_computed(item.get("computed", {}), data, out),
     )
 

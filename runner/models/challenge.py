@@ -134,6 +134,7 @@ class ScoringProgram:
     splits: tuple[tuple[str, str], ...] = ()  # evalai: (split codename, public|private)
     phase_names: tuple[tuple[str, str], ...] = ()  # evalai: (our phase id, its codename)
     ingestion: IngestionProgram | None = None  # codabench code submissions
+    tasks: tuple[str, ...] = ()  # codabench: every phase's tasks, each run on its own data
     # codabench: computed columns, key -> (op, keys it combines): ("avg", ("d1", "d2"))
     computed: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = ()
 

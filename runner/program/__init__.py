@@ -14,36 +14,20 @@ program's output may quote the reference data: it goes only to the sealed mainta
 
 from __future__ import annotations
 
-import csv
-import math
 import shutil
 import stat
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from runner.errors import DataError
 from runner.models import Challenge, ScoringProgram
+from runner.program.outcome import FAILED, ProgramOutcome
+from runner.program.scores import computed_scores, read_rows, read_scores, scores_from
 from runner.sandbox.spec import CODABENCH_LAYOUT, SANDBOX_LAYOUT, Layout
 
 ADAPTER = Path(__file__).with_name("adapter.py")
 MAX_UNZIPPED = 1 << 30  # a submission zip may not unpack past 1 GiB
 MAX_MEMBERS = 10_000
-FAILED = (
-    "the challenge's scoring program could not score this submission; check its files "
-    "against the challenge's submission instructions"
-)
-
-
-@dataclass(frozen=True)
-class ProgramOutcome:
-    """``status`` is scored, invalid or error; ``scores`` maps split -> metric -> value."""
-
-    status: str
-    message: str
-    detail: str = ""
-    scores: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def reference_folder(reference: Path, phase_id: str | None) -> Path:
@@ -53,17 +37,25 @@ def reference_folder(reference: Path, phase_id: str | None) -> Path:
     return reference
 
 
-def stage(challenge: Challenge, reference: Path, submission_file: Path, target: Path) -> None:
+def stage(
+    challenge: Challenge,
+    reference: Path,
+    submission_file: Path,
+    target: Path,
+    *,
+    only: str | None = None,
+) -> None:
     """Lay out ``target`` as the program's input folder: ref/, res/ and the adapter, plus
     evaluation_script/ for EvalAI (a Codabench program is mounted on its own, read-only,
-    at Codabench's /app/program)."""
+    at Codabench's /app/program). ``only``: res/ gets just that folder of the zip (one
+    task's part of a code submission's output)."""
     program = challenge.program
     assert program is not None
     target.mkdir(mode=0o755)
     copy_tree(reference, target / "ref")
     (target / "res").mkdir(mode=0o755)
     if zipfile.is_zipfile(submission_file):
-        unzip(submission_file, target / "res")
+        unzip(submission_file, target / "res", only=only)
     else:
         copy_file(submission_file, target / "res" / submission_file.name)
     if program.protocol == "evalai":
@@ -104,15 +96,52 @@ def run_program(
     work_dir: Path,
     *,
     unsafe: bool = False,
+    output_per_task: bool = False,
 ) -> ProgramOutcome:
-    """Run the challenge's program on one submission; never raises for the participant's file."""
+    """Run the challenge's program on one submission; never raises for the participant's file.
+
+    With ``program.tasks`` it runs once per task, on ``reference/<phase>/<task>/``, and the
+    scores are keyed ``<task>/<key>``; ``output_per_task``: the submission is a code
+    submission's output, whose ``<task>/`` folder is each task's res/ (else every task scores
+    the same file, as on Codabench).
+    """
+    program = challenge.program
+    assert program is not None
+    found: dict[tuple[str, str], float] = {}
+    details = []
+    for task in program.tasks or ("",):
+        folder = reference_folder(reference, phase_id)
+        got = _run_once(
+            challenge, folder / task if task else folder, submission_file, phase_id,
+            work_dir / (task or "program"), unsafe, task if output_per_task and task else None,
+        )  # fmt: skip
+        if isinstance(got, ProgramOutcome):
+            return got
+        rows, detail = got
+        details.append(f"--- task {task} ---\n{detail}" if task else detail)
+        found |= {(split, f"{task}/{key}" if task else key): v for (split, key), v in rows.items()}
+    return scores_from(challenge, found, "\n".join(details))
+
+
+def _run_once(
+    challenge: Challenge,
+    reference: Path,
+    submission_file: Path,
+    phase_id: str | None,
+    work_dir: Path,
+    unsafe: bool,
+    only: str | None,
+) -> ProgramOutcome | tuple[dict[tuple[str, str], float], str]:
+    """One run of the program: the rows it scored and its detail, or the outcome that ends
+    the evaluation."""
     from runner.sandbox import run_submission
 
     program = challenge.program
     assert program is not None
+    work_dir.mkdir(mode=0o755)
     staged = work_dir / "program-input"
     try:
-        stage(challenge, reference_folder(reference, phase_id), submission_file, staged)
+        stage(challenge, reference, submission_file, staged, only=only)
     except DataError as err:
         return ProgramOutcome("invalid", err.message, err.detail or "")
     outcome = run_submission(
@@ -129,7 +158,10 @@ def run_program(
         return ProgramOutcome("error", outcome.message, outcome.detail)
     if outcome.status != "ok" or outcome.predictions is None:
         return ProgramOutcome("invalid", f"{FAILED} ({outcome.status})", outcome.detail)
-    return read_scores(challenge, outcome.predictions, outcome.detail)
+    return read_rows(outcome.predictions), outcome.detail
+
+
+__all__ = ["FAILED", "ProgramOutcome", "computed_scores", "read_scores"]
 
 
 def run_program_in_temp(
@@ -138,6 +170,7 @@ def run_program_in_temp(
     predictions: Path,
     phase_id: str | None,
     unsafe: bool = False,
+    output_per_task: bool = False,
 ) -> ProgramOutcome:
     """``run_program`` in a private temporary folder, removed afterwards."""
     import tempfile
@@ -145,71 +178,15 @@ def run_program_in_temp(
     with tempfile.TemporaryDirectory(prefix="challenge-runner-program-") as tmp:
         work = Path(tmp)
         work.chmod(0o755)  # the container's unprivileged user reads the staged input under it
-        return run_program(challenge, reference, predictions, phase_id, work, unsafe=unsafe)
+        return run_program(
+            challenge, reference, predictions, phase_id, work, unsafe=unsafe,
+            output_per_task=output_per_task,
+        )  # fmt: skip
 
 
-def read_scores(challenge: Challenge, path: Path, detail: str = "") -> ProgramOutcome:
-    """The adapter's ``split,key,value`` rows as scores per split for each metric."""
-    program = challenge.program
-    assert program is not None
-    found: dict[tuple[str, str], float] = {}
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        for row in csv.DictReader(handle):
-            value = _number(row.get("value"))
-            if value is not None:
-                found[(row.get("split") or "", row.get("key") or "")] = value
-    found |= computed_scores(program.computed, found)
-    scores: dict[str, dict[str, float]] = {}
-    missing = []
-    for spec in challenge.metrics:
-        key = spec.key or spec.name
-        hits = [(split, v) for (split, k), v in found.items() if k == key]
-        if not hits:
-            missing.append(key)
-        for split, value in hits:
-            ours = program.split_of(split) if split else "public"
-            if ours:
-                scores.setdefault(ours, {})[spec.name] = value
-    if missing:
-        note = f"scores missing from the program's output: {', '.join(missing)}\n{detail}"
-        return ProgramOutcome("invalid", FAILED, note)
-    return ProgramOutcome("scored", "scored", detail, scores)
-
-
-COMPUTE: dict[str, Callable[[list[float]], float]] = {
-    "avg": lambda values: math.fsum(values) / len(values),
-    "sum": math.fsum,
-    "min": min,
-    "max": max,
-}
-
-
-def computed_scores(
-    computed: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...],
-    found: dict[tuple[str, str], float],
-) -> dict[tuple[str, str], float]:
-    """Codabench's computed columns, per split, from the scores the program wrote: a column
-    is computed where every score it combines is there (else it stays missing)."""
-    splits = {split for split, _ in found}
-    extra = {}
-    for key, (op, keys) in computed:
-        for split in splits:
-            values = [found.get((split, k)) for k in keys]
-            if all(v is not None for v in values):
-                extra[(split, key)] = COMPUTE[op]([v for v in values if v is not None])
-    return extra
-
-
-def _number(text: str | None) -> float | None:
-    try:
-        value = float(text or "")
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def unzip(archive: Path, target: Path) -> None:
-    """Unpack a submission zip safely: files and folders only, inside ``target``, capped."""
+def unzip(archive: Path, target: Path, *, only: str | None = None) -> None:
+    """Unpack a submission zip safely: files and folders only, inside ``target``, capped.
+    ``only``: just the members under that top folder, unpacked without it."""
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = bundle.infolist()
@@ -218,15 +195,21 @@ def unzip(archive: Path, target: Path) -> None:
             if sum(m.file_size for m in members) > MAX_UNZIPPED:
                 raise DataError("the submission zip unpacks to more than 1 GiB")
             for member in members:
-                _unzip_member(bundle, member, target)
+                _unzip_member(bundle, member, target, only)
     except (zipfile.BadZipFile, OSError, EOFError) as err:
         raise DataError(f"the submission zip cannot be read ({err}); zip it again") from err
 
 
-def _unzip_member(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> None:
+def _unzip_member(
+    bundle: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, only: str | None
+) -> None:
     parts = [p for p in PurePosixPath(member.filename.replace("\\", "/")).parts if p != "."]
     if not parts or parts[0] == "/" or ".." in parts or ":" in parts[0]:
         raise DataError(f"the submission zip member {member.filename!r} leaves its folder")
+    if only is not None:
+        if parts[0] != only or len(parts) == 1:
+            return
+        parts = parts[1:]
     mode = member.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise DataError(f"the submission zip member {member.filename!r} is a link")

@@ -20,12 +20,14 @@ with the inputs (read-only) and the size-capped output mounted inside it.
 
 from __future__ import annotations
 
+import shutil
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.errors import DataError
+from runner.errors import ConfigError, DataError
 from runner.program import ADAPTER, copy_file, copy_tree, unzip
 from runner.sandbox.spec import Layout
 
@@ -96,28 +98,53 @@ def run_code(
     public_inputs: bool = False,
 ) -> RunOutcome:
     """Run ``submission``'s code through the ingestion program on the phase's inputs at
-    ``now``; the outcome's ``predictions`` is the zip of everything it wrote."""
+    ``now``; the outcome's ``predictions`` is the zip of everything it wrote. With
+    ``program.tasks``, one run per task on its own inputs; the zip holds ``<task>/...``."""
     from runner.sandbox import run_submission
     from runner.sandbox.run import RunOutcome
 
     program = challenge.program
     assert program is not None and submission.code is not None
-    app = work_dir / "app"
-    try:
-        stage_app(challenge, submission.code, app)
-    except DataError as err:
-        return RunOutcome("invalid", err.message, err.detail or "")
     phase = challenge.phase_at(now or datetime.now(UTC))
-    return run_submission(
-        program.image,
-        command(challenge),
-        input_dir=phase_inputs(inputs, phase.id if phase else None),
-        submission_dir=app,
-        work_dir=work_dir,
-        limits=challenge.container,
-        unsafe=unsafe,
-        progress=progress,
-        layout=INGESTION_LAYOUT,
-        public_inputs=public_inputs,
-        whole_output=True,
+    folder = phase_inputs(inputs, phase.id if phase else None)
+    outcomes = []
+    for task in program.tasks or ("",):
+        work = work_dir / (task or "code")
+        work.mkdir(mode=0o755)
+        try:
+            stage_app(challenge, submission.code, work / "app")
+        except DataError as err:
+            return RunOutcome("invalid", err.message, err.detail or "")
+        if task and not (folder / task).is_dir():
+            raise ConfigError(f"the hidden inputs hold no {task}/ for task {task!r}")
+        outcome = run_submission(
+            program.image, command(challenge), input_dir=folder / task if task else folder,
+            submission_dir=work / "app", work_dir=work, limits=challenge.container,
+            unsafe=unsafe, progress=progress, layout=INGESTION_LAYOUT,
+            public_inputs=public_inputs, whole_output=True,
+        )  # fmt: skip
+        if outcome.status != "ok" or not task:
+            return replace(outcome, message=f"{task}: {outcome.message}") if task else outcome
+        outcomes.append((task, outcome))
+    merged = _merge([(task, got.predictions) for task, got in outcomes], work_dir)
+    last = outcomes[-1][1]
+    return replace(
+        last,
+        predictions=merged,
+        duration_s=sum(got.duration_s for _, got in outcomes),
+        detail="\n".join(f"--- task {task} ---\n{got.detail}" for task, got in outcomes),
     )
+
+
+def _merge(parts: list[tuple[str, Path | None]], work_dir: Path) -> Path:
+    """One zip of the tasks' output zips, each under its task's folder."""
+    target = work_dir / "output.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as merged:
+        for task, part in parts:
+            assert part is not None  # an "ok" run has its output
+            with zipfile.ZipFile(part) as bundle:
+                for info in bundle.infolist():
+                    entry = zipfile.ZipInfo(f"{task}/{info.filename}", date_time=info.date_time)
+                    with bundle.open(info) as source, merged.open(entry, "w") as sink:
+                        shutil.copyfileobj(source, sink, 1 << 20)
+    return target
