@@ -20,10 +20,10 @@ How a predictions column feeds a registry metric whose ``kind`` differs:
   truth's same-named columns are one-hot; the class is the column holding the 1.
 
 Truth columns of probability predictions must be binary (0/1, true/false), and the positive
-class is 1. Custom metrics get confidence intervals from ``CUSTOM_BUCKETS`` disjoint random
-buckets of rows (``score()`` called once per bucket, so about one extra full call in total;
-batch means with a Student t quantile); if ``score()`` fails on a bucket the interval is left
-empty while the value stands.
+class is 1. Custom metrics (``runner.customscore``) get confidence intervals from
+``CUSTOM_BUCKETS`` disjoint random buckets of rows (``score()`` called once per bucket, so
+about one extra full call in total; batch means with a Student t quantile); if ``score()``
+fails on a bucket the interval is left empty while the value stands.
 
 The truth and predictions travel as arrow and numpy columns (``Truth``, ``Predictions``):
 importing pandas would cost a quarter second of every evaluation's start-up, so it is loaded
@@ -34,10 +34,6 @@ The truth is read and split by ``runner.truth``.
 
 from __future__ import annotations
 
-import importlib.util
-import math
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +53,6 @@ __all__ = [
     "ScoringError",
     "Truth",
     "interval_method",
-    "load_scorer",
     "metric_display",
     "metric_inputs",
     "read_truth",
@@ -68,7 +63,6 @@ __all__ = [
 if TYPE_CHECKING:
     pass
 
-CUSTOM_BUCKETS = 16
 PLATFORM_FAULT = (
     "the challenge's scorer failed; this is the platform's fault and does not count against "
     "your limits"
@@ -108,7 +102,9 @@ def score_predictions(
     spec = challenge.predictions
     predictions = read_predictions(predictions_path, spec, truth.index or truth.ids)
     masks = split_masks(truth, challenge)
-    custom = _custom_scores(challenge, truth, predictions, masks, seed)
+    from runner.customscore import custom_scores
+
+    custom = custom_scores(challenge, truth, predictions, masks, seed)
     scores: dict[str, dict[str, Score]] = {split: {} for split in masks}
     for metric_spec in challenge.metrics:
         if metric_spec.custom:
@@ -178,6 +174,8 @@ def interval_method(spec: MetricSpec) -> str | None:
     if not spec.interval:
         return None
     if spec.custom:
+        from runner.customscore import CUSTOM_BUCKETS
+
         return f"batch means over {CUSTOM_BUCKETS} random buckets of rows"
     if spec.name == "roc_auc":
         return "DeLong's variance"
@@ -236,111 +234,3 @@ def _ladder(
     loss = metric.per_row_loss(y_true[rows], y_pred[rows])
     sd = float(np.std(loss, ddof=1)) if len(loss) > 1 else 0.0
     return LadderStats(loss_mean=float(np.mean(loss)), loss_sd=sd, n=len(loss))
-
-
-# --- custom scoring.py -----------------------------------------------------------------------
-
-
-def _custom_scores(
-    challenge: Challenge, truth: Any, predictions: Any, masks: dict[str, np.ndarray], seed: int
-) -> dict[str, dict[str, Score]]:
-    names = [spec.name for spec in challenge.metrics if spec.custom]
-    if not names:
-        return {}
-    if challenge.scoring is None:
-        raise ScoringError(f"custom metric(s) {names} declared but the challenge has no scoring.py")
-    score = load_scorer(challenge.scoring)
-    # The scorer's contract is pandas: convert here only, once for every split and bucket.
-    truth, predictions = truth.to_pandas(), predictions.to_pandas()
-    rng = np.random.default_rng(seed)
-    out = {}
-    for split, mask in masks.items():
-        rows = np.flatnonzero(mask)
-        values = _call_scorer(score, truth, predictions, rows, names, split)
-        bounds = _custom_bounds(score, truth, predictions, rows, names, values, challenge, rng)
-        out[split] = {name: _plain_score(values[name], *bounds[name]) for name in names}
-    return out
-
-
-def load_scorer(path: Path) -> Callable:
-    """The ``score`` function of a challenge's scoring.py (trusted maintainer code)."""
-    try:
-        spec = importlib.util.spec_from_file_location(
-            f"challenge_scoring_{abs(hash(str(path)))}", path
-        )
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {path} as a Python module")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        score = module.score
-    except Exception as err:  # any failure of maintainer code is the platform's fault
-        raise ScoringError(f"{path}: cannot load score():\n{traceback.format_exc()}") from err
-    if not callable(score):
-        raise ScoringError(f"{path}: `score` is not a function")
-    return score
-
-
-def _call_scorer(
-    score: Any, truth: Any, predictions: Any, rows: Any, names: list[str], split: str
-) -> dict[str, float]:
-    part_truth = truth.iloc[rows].reset_index(drop=True)
-    part_pred = predictions.iloc[rows].reset_index(drop=True)
-    try:
-        result = score(part_truth, part_pred)
-    except Exception as err:
-        raise ScoringError(
-            f"score() raised on the {split} split:\n{traceback.format_exc()}"
-        ) from err
-    if not isinstance(result, dict):
-        raise ScoringError(
-            f"score() returned {type(result).__name__}, not a dict, on the {split} split"
-        )
-    values = {}
-    for name in names:
-        if name not in result:
-            raise ScoringError(
-                f"score() returned no {name!r} on the {split} split "
-                f"(keys: {sorted(map(str, result))})"
-            )
-        values[name] = _finite(result[name], name, split)
-    return values
-
-
-def _finite(value: Any, name: str, split: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not math.isfinite(number):
-        raise ScoringError(
-            f"score() returned {value!r} for {name!r} on the {split} split; need a finite number"
-        )
-    return number
-
-
-def _custom_bounds(score, truth, predictions, rows, names, values, challenge, rng):
-    empty = {name: (None, None) for name in names}
-    specs = {spec.name: spec for spec in challenge.metrics}
-    if len(rows) < 2 * CUSTOM_BUCKETS or not any(specs[n].interval for n in names):
-        return empty
-    buckets = np.array_split(rng.permutation(rows), CUSTOM_BUCKETS)
-    try:
-        per_bucket = [
-            _call_scorer(score, truth, predictions, np.sort(b), names, "bucket") for b in buckets
-        ]
-    except ScoringError:
-        return empty  # undefined on small buckets: no interval, the value still stands
-    level = challenge.leaderboard.ci
-    bounds = {}
-    for name in names:
-        if not specs[name].interval:
-            bounds[name] = (None, None)
-            continue
-        low, high = confidence.bucket_bounds(
-            np.array([v[name] for v in per_bucket]), values[name], level
-        )
-        if specs[name].range is not None:  # e.g. a 0-99 metric never shows [77.7, 116.3]
-            floor, ceiling = specs[name].range
-            low, high = min(max(low, floor), ceiling), min(max(high, floor), ceiling)
-        bounds[name] = (low, high)
-    return bounds

@@ -5,7 +5,7 @@
 #   TEST_IMAGE_ENGINES="docker podman" scripts/build-test-images.sh   (default: docker)
 #
 # (a) challenge-runner/busybox:test   - Debian's busybox-static in a tiny root (~2 MB)
-# (b) challenge-runner/python:bookworm - a Debian minbase root with python3 and numpy,
+# (b) challenge-runner/python:bookworm - a Debian minbase root with python3, numpy and pandas,
 #     made with debootstrap (about a minute and ~300 MB; needs deb.debian.org or a mirror
 #     in DEBIAN_MIRROR)
 # (c) python:3.11-slim - (b) labelled as the offline stand-in for the pinned base that the
@@ -105,8 +105,8 @@ build_python() {
     root="$(mktemp -d)"
     # debootstrap creates root-owned files: remove them with the same privileges.
     trap '$sudo rm -rf "$root"' RETURN
-    log "debootstrap bookworm (minbase + python3, numpy) from $MIRROR; about a minute"
-    $sudo debootstrap --variant=minbase --include=python3-minimal,python3-numpy \
+    log "debootstrap bookworm (minbase + python3, numpy, pandas) from $MIRROR; about a minute"
+    $sudo debootstrap --variant=minbase --include=python3-minimal,python3-numpy,python3-pandas \
         bookworm "$root" "$MIRROR" 2>&1 | while read -r line; do
             case "$line" in I:\ Retrieving*|I:\ Validating*) ;; *) log "$line" ;; esac
         done

@@ -47,6 +47,8 @@ def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> 
         )
     scoring = _optional_path(folder, data, "scoring", "file", out)
     program = _program(folder, data, predictions, out)
+    if "scoring_image" in data and scoring is None:
+        out.add(("scoring_image",), "scoring_image runs scoring.py: add scoring: or remove it")
     if "code" in data.get("submission_kinds", ()) and (program is None or not program.ingestion):
         out.add(
             ("submission_kinds",),
@@ -72,6 +74,7 @@ def build_challenge(folder: Path, raw: bytes, doc: Document, out: Collector) -> 
         container=_container(data.get("container", {})),
         leaderboard=models.LeaderboardSpec(**data.get("leaderboard", {})),
         scoring=scoring,
+        scoring_image=data.get("scoring_image"),
         program=program,
         sha256=_fingerprint(raw, scoring, program),
         runs_on=tuple(data.get("runs_on", ())),

@@ -170,6 +170,7 @@ class Challenge:
     container: ContainerSpec = field(default_factory=ContainerSpec)
     leaderboard: LeaderboardSpec = field(default_factory=LeaderboardSpec)
     scoring: Path | None = None  # challenges/<id>/scoring.py (trusted maintainer code)
+    scoring_image: str | None = None  # scoring.py runs there, sandboxed, not in the runner
     program: ScoringProgram | None = None  # a foreign scoring program, run unmodified
     sha256: str = ""  # of challenge.yaml and scoring.py: a change makes records stale
     runs_on: tuple[str, ...] = ()  # runner labels of the ingest jobs (default ubuntu-latest)
