@@ -553,3 +553,17 @@ def test_a_task_that_fails_fails_the_evaluation(tmp_path, python_image):
     )
     record = run(root, folder / "result.yaml", identity, IN_DEVELOPMENT)
     assert (record["status"], record["scores"]) == ("invalid", {})
+
+
+def test_the_rules_page_says_how_code_runs(tmp_path):
+    root, _ = import_repo(tmp_path)
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copy(repo / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(repo / "site", root / "site")
+    out = tmp_path / "site"
+    assert main(["site", "build", "--root", str(root), "--output", str(out)]) == 0
+    page = (out / "challenges" / "seeds-mini" / "index.html").read_text()
+    assert "Kinds: predictions, code." in page
+    assert "ingestion program in <code>challenge-runner/python:bookworm</code>" in page
+    assert "/app/ingested_program" in page
+    assert "Code runs without network, with 2g of memory" in page

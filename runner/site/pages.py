@@ -207,7 +207,8 @@ def rules_fragment(data: ChallengeData) -> str:
     kinds = list(ch.submission_kinds)
     c = ch.container
     container = None
-    if "container" in kinds:
+    code_image = ch.program.image if "code" in kinds and ch.program else None
+    if "container" in kinds or code_image:
         container = {
             "memory": c.memory,
             "cpus": c.cpus,
@@ -224,6 +225,7 @@ def rules_fragment(data: ChallengeData) -> str:
         best_of=ch.leaderboard.best_of,
         ladder=ch.leaderboard.ladder,
         container=container,
+        code_image=code_image,
         ci_level=f"{ch.leaderboard.ci:.0%}",
         maintainers=ch.maintainers,
     )
