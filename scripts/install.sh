@@ -39,6 +39,12 @@ if docker info >/dev/null 2>&1; then
 else
   echo "==> no Docker engine answers: skipping test images (Docker tests will skip)"
 fi
+# --- gVisor: Debian's runsc, registered with Docker as runtime `runsc` for `pytest -m gvisor`
+# (scripts/gvisor-runtime.sh: merges daemon.json and reloads dockerd with SIGHUP, never a
+# restart); skip with CHALLENGE_RUNNER_NO_GVISOR=1. ---
+if [ "${CHALLENGE_RUNNER_NO_GVISOR:-0}" != 1 ]; then
+  bash scripts/gvisor-runtime.sh
+fi
 # --- Podman (rootful) for `pytest -m podman` (scripts/podman-service.sh), and rootless, as
 # an unprivileged user, for `pytest -m rootless` (scripts/podman-rootless-service.sh); skip
 # both with CHALLENGE_RUNNER_NO_PODMAN=1. Sockets of their own: Docker is never touched. ---

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -451,6 +452,35 @@ def _gvisor(client) -> str:
     pytest.skip("no runtime whose path is runsc is registered with this Docker engine")
 
 
+NO_OCI_SECCOMP = (
+    "runtime 'gv' without --oci-seccomp (gVisor then ignores the seccomp profile: add it to "
+    "the runtime's runtimeArgs in the engine's daemon.json)"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "pids", "gaps"),
+    [
+        (["--oci-seccomp", "--network=none"], 128, []),
+        (["-oci-seccomp=true"], 128, []),
+        (["--network=none"], 128, [NO_OCI_SECCOMP]),
+        (["--oci-seccomp=false"], 128, [NO_OCI_SECCOMP]),
+        (["--oci-seccomp", "--oci-seccomp=false"], 128, [NO_OCI_SECCOMP]),  # Go: last wins
+        (["--oci-seccomp"], 127, [
+            "runtime 'gv' with pids 127 (gVisor needs a pids limit of at least 128: its own "
+            "threads count)"
+        ]),
+    ],
+)  # fmt: skip
+def test_gvisor_needs_oci_seccomp_and_128_pids(args, pids, gaps):
+    # Without --oci-seccomp runsc starts the container and ignores its seccomp profile
+    # (io_uring_setup and unshare(CLONE_NEWUSER) then succeed inside).
+    runsc = {"path": "/usr/bin/runsc", "runtimeArgs": args}
+    engine = FakeEngine(Runtimes={"runc": {}, "gv": runsc})
+    missing = missing_controls(engine, replace(LIMITS, runtime="gv", pids=pids))
+    assert [gap for gap in missing if gap.startswith("runtime ")] == gaps
+
+
 @pytest.mark.gvisor
 def test_gvisor_really_runs_the_container(docker_client, busybox_image, dirs):
     limits = replace(LIMITS, runtime=_gvisor(docker_client), pids=256, memory="256m")
@@ -460,6 +490,21 @@ def test_gvisor_really_runs_the_container(docker_client, busybox_image, dirs):
     )  # fmt: skip
     assert (outcome.status, outcome.message) == ("ok", "completed"), outcome.detail
     assert outcome.predictions.read_text() == GVISOR_VERSION + "\n"  # gVisor's kernel, not ours
+
+
+@pytest.mark.gvisor
+def test_gvisor_runtime_script_keeps_a_registered_runtime(docker_client):
+    # scripts/install.sh runs it on every install: once registered, nothing is touched.
+    if _gvisor(docker_client) != "runsc":
+        pytest.skip("runsc is registered under another name here")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "gvisor-runtime.sh"
+    environment = {k: v for k, v in os.environ.items() if k != "CHALLENGE_RUNNER_GVISOR_RUNTIME"}
+    done = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, check=False, env=environment
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "==> gVisor: runtime runsc is registered with Docker\n", ""
+    )  # fmt: skip
 
 
 @pytest.mark.gvisor

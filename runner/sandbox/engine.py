@@ -1,12 +1,13 @@
 """The container engine: connecting to it and checking it can enforce every control.
 
 The sandbox fails closed: if the engine cannot enforce a memory, swap, pids or CPU limit, or
-the configured runtime is missing, or the runner cannot cap ``/output``, or the engine is
-rootless (on cgroup v1 Podman ignores every resource limit while ``/info`` claims them; on
-cgroup v2 the runner's ``/output`` tmpfs is invisible to it and the limit checks untested
-there), nothing runs unless the operator passes the explicit ``unsafe`` flag (then each gap
-is logged as a warning). What ``/info`` claims is only a first filter: ``verify.py`` reads
-back every control from each created container before it starts.
+the configured runtime is missing (or is gVisor with fewer than 128 pids, or without
+``--oci-seccomp``, without which runsc ignores the seccomp profile), or the runner cannot
+cap ``/output``, or the engine is rootless (on cgroup v1 Podman ignores every resource limit
+while ``/info`` claims them; on cgroup v2 the runner's ``/output`` tmpfs is invisible to it
+and the limit checks untested there), nothing runs unless the operator passes the explicit
+``unsafe`` flag (then each gap is logged as a warning). What ``/info`` claims is only a first
+filter: ``verify.py`` reads back every control from each created container before it starts.
 
 Engines: Docker (rootful) and Podman (rootful, through ``podman system service``; its
 Docker-compatible API ignores ``runtime``, so a runtime is refused there). The runner talks
@@ -137,6 +138,33 @@ def _is_gvisor(runtime: dict) -> bool:
     return os.path.basename(str(runtime.get("path") or "")) == "runsc"
 
 
+def _oci_seccomp(args: list[str]) -> bool:
+    """Whether runsc's arguments turn on ``oci-seccomp`` (Go flags: the last one wins)."""
+    value = False
+    for arg in args:
+        name, _, text = arg.lstrip("-").partition("=")
+        if name == "oci-seccomp":
+            value = text in ("", "1", "t", "T", "true", "TRUE", "True")
+    return value
+
+
+def _gvisor_gaps(limits: ContainerSpec, runtime: dict) -> list[str]:
+    gaps = []
+    if limits.pids < GVISOR_MIN_PIDS:
+        # gVisor's own threads count against the pids cgroup: below this it fails at start.
+        gaps.append(
+            f"runtime {limits.runtime!r} with pids {limits.pids} (gVisor needs a pids limit "
+            f"of at least {GVISOR_MIN_PIDS}: its own threads count)"
+        )
+    if not _oci_seccomp(runtime.get("runtimeArgs") or []):
+        # Without it runsc ignores the profile the engine reports as applied.
+        gaps.append(
+            f"runtime {limits.runtime!r} without --oci-seccomp (gVisor then ignores the "
+            "seccomp profile: add it to the runtime's runtimeArgs in the engine's daemon.json)"
+        )
+    return gaps
+
+
 def mount_prefix() -> list[str] | None:
     """How to run mount/umount: directly as root, through ``sudo -n``, or None (cannot)."""
     if os.geteuid() == 0:
@@ -157,12 +185,8 @@ def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
     runtime = (info.get("Runtimes") or {}).get(limits.runtime or "")
     if limits.runtime and not refused_runtime and runtime is None:
         missing.append(f"runtime {limits.runtime!r} (not installed in the engine)")
-    elif runtime and _is_gvisor(runtime) and limits.pids < GVISOR_MIN_PIDS:
-        # gVisor's own threads count against the pids cgroup: below this it hangs at start.
-        missing.append(
-            f"runtime {limits.runtime!r} with pids {limits.pids} (gVisor needs a pids limit "
-            f"of at least {GVISOR_MIN_PIDS}: its own threads count)"
-        )
+    elif runtime and _is_gvisor(runtime):
+        missing += _gvisor_gaps(limits, runtime)
     if mount_prefix() is None:
         missing.append(OUTPUT_CAP)
     if limits.gpus and not set(info.get("Runtimes") or {}) & GPU_RUNTIMES:
