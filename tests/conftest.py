@@ -13,7 +13,10 @@ parallel pytest-xdist workers from building the same image twice.
 engine: Docker, and again rootful Podman (marked ``podman``) through the socket in
 ``CHALLENGE_RUNNER_PODMAN_HOST`` (default ``unix:///run/challenge-runner-podman.sock``, the
 service ``scripts/install.sh`` starts); ``CHALLENGE_RUNNER_REQUIRE_PODMAN=1`` turns its skip
-into a failure. ``CHALLENGE_RUNNER_TEST_RUNTIME=runsc`` runs those suites under gVisor.
+into a failure. The hostile suite runs a third time on Docker under gVisor (marked ``gvisor``;
+``engine_client.sandbox_runtime`` names the runtime registered with ``path`` runsc, which
+``scripts/gvisor-runtime.sh`` registers); ``CHALLENGE_RUNNER_REQUIRE_GVISOR=1`` turns its
+skip into a failure.
 ``rootless_client`` (marked ``rootless``) is rootless Podman, run by an unprivileged user
 (``scripts/podman-rootless-service.sh``) at ``CHALLENGE_RUNNER_ROOTLESS_HOST``;
 ``CHALLENGE_RUNNER_REQUIRE_ROOTLESS=1`` turns its skip into a failure.
@@ -91,13 +94,27 @@ def python_image(docker_client) -> str:
     return _ensure_image(docker_client, "python", PYTHON_IMAGE)
 
 
+def gvisor_runtime(client) -> str | None:
+    """The name this Docker engine registered runsc under, or None."""
+    for name, runtime in sorted((client.info().get("Runtimes") or {}).items()):
+        if Path(str(runtime.get("path") or "")).name == "runsc":
+            return name
+    return None
+
+
 @pytest.fixture(
     scope="session", params=["docker", pytest.param("podman", marks=pytest.mark.podman)]
 )
 def engine_client(request):
-    """The engine the sandbox suites run on: Docker, then rootful Podman (skips if absent)."""
+    """The engine the sandbox suites run on: Docker, then rootful Podman (skips if absent);
+    "gvisor" (Docker with the runsc runtime) where a suite parametrizes it (test_hostile)."""
     if request.param == "docker":
         yield request.getfixturevalue("docker_client")
+        return
+    if request.param == "gvisor":
+        client = _gvisor_client(request.getfixturevalue("docker_client"))
+        yield client
+        client.close()
         return
     try:
         client = docker.DockerClient(base_url=PODMAN_HOST)
@@ -126,6 +143,18 @@ def rootless_client():
     client.close()
 
 
+def _gvisor_client(docker_client):
+    runtime = gvisor_runtime(docker_client)
+    if runtime is None:
+        pytest.skip(
+            "no runtime whose path is runsc is registered with the Docker engine "
+            "(scripts/gvisor-runtime.sh registers it)"
+        )
+    client = docker.from_env()  # its own object: the attribute must not reach Docker's runs
+    client.sandbox_runtime = runtime
+    return client
+
+
 @pytest.fixture(scope="session")
 def engine_busybox(engine_client) -> str:
     engine = getattr(engine_client, "engine_name", "docker")
@@ -141,6 +170,7 @@ def engine_python(engine_client) -> str:
 _REQUIRED = {
     "podman": "CHALLENGE_RUNNER_REQUIRE_PODMAN",
     "rootless": "CHALLENGE_RUNNER_REQUIRE_ROOTLESS",
+    "gvisor": "CHALLENGE_RUNNER_REQUIRE_GVISOR",
     "docker": "CHALLENGE_RUNNER_REQUIRE_DOCKER",
     "browser": "CHALLENGE_RUNNER_REQUIRE_BROWSER",
     "workflows": "CHALLENGE_RUNNER_REQUIRE_WORKFLOWS",
@@ -154,8 +184,11 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if not report.skipped:
         return
-    # A Podman run of a docker-marked test answers to the Podman requirement only.
-    required = {"podman": _REQUIRED["podman"]} if item.get_closest_marker("podman") else _REQUIRED
+    # A Podman or gVisor run of a docker-marked test answers to that requirement only.
+    required = _REQUIRED
+    for engine in ("podman", "gvisor"):
+        if item.get_closest_marker(engine):
+            required = {engine: _REQUIRED[engine]}
     for marker, variable in required.items():
         if item.get_closest_marker(marker) and os.environ.get(variable) == "1":
             report.outcome = "failed"
