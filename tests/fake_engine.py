@@ -38,7 +38,12 @@ class FakeEngine:
                       "CpuCfsQuota": True, "Runtimes": {"runc": {}}} | info  # fmt: skip
         self._name = name
         self.api = _LibpodAPI(
-            libpod_host or {"security": {"rootless": False}, "cgroupVersion": "v1"}
+            libpod_host
+            or {
+                "security": {"rootless": False},
+                "cgroupVersion": "v1",
+                "ociRuntime": {"name": "runc", "path": "/usr/bin/runc"},
+            }
         )
 
     def info(self):

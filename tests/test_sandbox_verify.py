@@ -177,7 +177,9 @@ def test_a_runtime_under_podman_is_refused():
         check_engine(podman, replace(LIMITS, runtime="runsc"))
     assert caught.value.message.startswith(
         "the container engine cannot enforce: runtime 'runsc' (Podman's Docker-compatible API "
-        "ignores the runtime)."
+        "ignores the runtime asked per container: this service runs every container with "
+        "'runc'; run one started as `podman --runtime runsc --runtime-flag oci-seccomp system "
+        "service`)."
     )
 
 

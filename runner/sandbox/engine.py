@@ -10,7 +10,8 @@ and the limit checks untested there), nothing runs unless the operator passes th
 filter: ``verify.py`` reads back every control from each created container before it starts.
 
 Engines: Docker (rootful) and Podman (rootful, through ``podman system service``; its
-Docker-compatible API ignores ``runtime``, so a runtime is refused there). The runner talks
+Docker-compatible API ignores the ``runtime`` asked per container, so a runtime is accepted
+only when it is the service's own, ``podman --runtime NAME system service``). The runner talks
 to whatever ``DOCKER_HOST`` names (docker-py's rule), e.g.
 ``DOCKER_HOST=unix:///run/challenge-runner-podman.sock``.
 """
@@ -68,6 +69,10 @@ class Engine:
     kind: str
     rootless: bool
     cgroup_version: str
+    # Podman: the runtime this service gives every container (its compatible API ignores
+    # the one asked per container): /libpod/info's host.ociRuntime. Docker: empty.
+    runtime: str = ""
+    runtime_path: str = ""
 
 
 def _info(client: Any) -> dict:
@@ -106,11 +111,14 @@ def describe_engine(client: Any) -> Engine:
     kind = "podman" if any("podman" in name.lower() for name in names) else "docker"
     rootless = "name=rootless" in (info.get("SecurityOptions") or [])
     cgroup = str(info.get("CgroupVersion") or "1")
-    if kind == "podman":
-        host = libpod(client, "info").get("host") or {}
-        rootless = rootless or (host.get("security") or {}).get("rootless") is not False
-        cgroup = str(host.get("cgroupVersion") or cgroup).removeprefix("v")
-    return Engine(kind, rootless, cgroup)
+    if kind != "podman":
+        return Engine(kind, rootless, cgroup)
+    host = libpod(client, "info").get("host") or {}
+    rootless = rootless or (host.get("security") or {}).get("rootless") is not False
+    cgroup = str(host.get("cgroupVersion") or cgroup).removeprefix("v")
+    runtime = host.get("ociRuntime") or {}
+    name, path = str(runtime.get("name") or ""), str(runtime.get("path") or "")
+    return Engine(kind, rootless, cgroup, name, path)
 
 
 def _engine_gaps(engine: Engine, limits: ContainerSpec) -> list[str]:
@@ -127,9 +135,12 @@ def _engine_gaps(engine: Engine, limits: ContainerSpec) -> list[str]:
         )
     if engine.rootless:
         gaps.append(ROOTLESS_OUTPUT_CAP)
-    if engine.kind == "podman" and limits.runtime:
+    if engine.kind == "podman" and limits.runtime and limits.runtime != engine.runtime:
         gaps.append(
-            f"runtime {limits.runtime!r} (Podman's Docker-compatible API ignores the runtime)"
+            f"runtime {limits.runtime!r} (Podman's Docker-compatible API ignores the runtime "
+            f"asked per container: this service runs every container with {engine.runtime!r}; "
+            f"run one started as `podman --runtime {limits.runtime} --runtime-flag oci-seccomp "
+            "system service`)"
         )
     return gaps
 
@@ -179,13 +190,24 @@ def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
     """The controls of DESIGN §5 this engine and host cannot enforce (empty: all good)."""
     info = _info(client)
     missing = [name for key, name in _CGROUP_CONTROLS.items() if not info.get(key)]
-    engine_gaps = _engine_gaps(describe_engine(client), limits)
+    engine = describe_engine(client)
+    engine_gaps = _engine_gaps(engine, limits)
     missing += engine_gaps
     refused_runtime = any(gap.startswith("runtime ") for gap in engine_gaps)
     runtime = (info.get("Runtimes") or {}).get(limits.runtime or "")
+    if engine.kind == "podman":  # whatever was asked, every container gets the service's
+        # (its runtime flags show in no API answer: live.py checks --oci-seccomp after start)
+        runtime = {"path": engine.runtime_path}
+        if _is_gvisor(runtime) and limits.pids < GVISOR_MIN_PIDS:  # not even with --unsafe
+            raise SandboxError(
+                f"this Podman service runs every container under gVisor ({engine.runtime!r}), which "
+                f"needs a pids limit of at least {GVISOR_MIN_PIDS} (its own threads count; "
+                f"below that its start hangs and blocks the service): raise container.pids "
+                f"from {limits.pids} or use another engine"
+            )
     if limits.runtime and not refused_runtime and runtime is None:
         missing.append(f"runtime {limits.runtime!r} (not installed in the engine)")
-    elif runtime and _is_gvisor(runtime):
+    elif runtime and _is_gvisor(runtime) and engine.kind != "podman":
         missing += _gvisor_gaps(limits, runtime)
     if mount_prefix() is None:
         missing.append(OUTPUT_CAP)

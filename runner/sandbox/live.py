@@ -2,7 +2,8 @@
 
 ``verify.py`` compares what the engine recorded; this reads what the kernel enforces: the
 container's first process (``State.Pid``, seen from the runner's host) names its cgroups in
-``/proc/<pid>/cgroup``, and their files hold the memory, memory+swap, pids and CPU limits.
+``/proc/<pid>/cgroup``, and their files hold the memory, memory+swap, pids and CPU limits;
+under gVisor its arguments say whether the seccomp profile is applied.
 Both cgroup v1 (one hierarchy per controller) and v2 (one unified tree) are read. Where the
 runner cannot see the process (a remote engine, a runner in its own PID namespace, or a
 container that already exited), nothing is read and None is returned: the read-back of
@@ -85,6 +86,20 @@ def applied_limits(
     limits = _v1(groups, root) if "memory" in groups else _v2(groups.get("", "/"), root)
     # A file that cannot be read: the process (and its cgroup) may be gone already.
     return None if None in limits.values() else limits
+
+
+def gvisor_problems(pid: int, proc: Path = Path("/proc")) -> list[str]:
+    """Under gVisor the container's first process is ``runsc-sandbox``, whose arguments must
+    hold ``--oci-seccomp=true`` (runsc passes its flags on in that form): without it gVisor
+    ignores the seccomp profile that inspect reports. Podman's API shows no runtime flags,
+    so this is where they are checked. Empty for other processes and where none is seen."""
+    try:
+        args = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+    if args[0] != b"runsc-sandbox" or b"--oci-seccomp=true" in args:
+        return []
+    return ["gVisor runs without --oci-seccomp (it ignores the seccomp profile)"]
 
 
 def live_mismatches(asked: dict, applied: dict[str, int | None]) -> list[str]:

@@ -40,7 +40,7 @@ from runner.sandbox.engine import (
     libpod,
     mount_prefix,
 )
-from runner.sandbox.live import applied_limits, live_mismatches
+from runner.sandbox.live import applied_limits, gvisor_problems, live_mismatches
 from runner.sandbox.output import capped_output, collect_folder, collect_predictions
 from runner.sandbox.reap import reap_expired
 from runner.sandbox.spec import SANDBOX_LAYOUT, Layout, container_kwargs, parse_size
@@ -224,8 +224,10 @@ def _verify(client: Any, run: _Run, container: Any, asked: dict) -> None:
 def _verify_live(run: _Run, container: Any, asked: dict) -> None:
     """Kill the started container unless the kernel applies its limits (where visible)."""
     container.reload()
-    applied = applied_limits(int(container.attrs["State"].get("Pid") or 0))
+    pid = int(container.attrs["State"].get("Pid") or 0)
+    applied = applied_limits(pid)
     problems = live_mismatches(asked, applied) if applied is not None else []
+    problems += gvisor_problems(pid) if pid > 0 else []
     if problems:  # the pid may have exited and been reused: trust only a running container
         container.reload()
         problems = problems if container.status == "running" else []
