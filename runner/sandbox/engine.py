@@ -200,10 +200,10 @@ def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
         runtime = {"path": engine.runtime_path}
         if _is_gvisor(runtime) and limits.pids < GVISOR_MIN_PIDS:  # not even with --unsafe
             raise SandboxError(
-                f"this Podman service runs every container under gVisor ({engine.runtime!r}), which "
-                f"needs a pids limit of at least {GVISOR_MIN_PIDS} (its own threads count; "
-                f"below that its start hangs and blocks the service): raise container.pids "
-                f"from {limits.pids} or use another engine"
+                f"this Podman service runs every container under gVisor ({engine.runtime!r}), "
+                f"which needs a pids limit of at least {GVISOR_MIN_PIDS} (its own threads "
+                "count; below that its start hangs and blocks the service): raise "
+                f"container.pids from {limits.pids} or use another engine"
             )
     if limits.runtime and not refused_runtime and runtime is None:
         missing.append(f"runtime {limits.runtime!r} (not installed in the engine)")
