@@ -5,8 +5,12 @@ disk, and a build leaves no image, intermediate image or container behind."""
 from __future__ import annotations
 
 import http.server
+import io
+import os
 import re
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,7 @@ from runner.images import (
     release_image,
     resolve_image,
 )
-from runner.images.cgroup import pids_cgroup
+from runner.images.cgroup import MAX_BUILD_S, PREFIX, pids_cgroup, reap_cgroups
 from runner.models import BuildSpec, ContainerSpec, Submission
 
 pytestmark = pytest.mark.docker
@@ -143,7 +147,7 @@ def test_another_submissions_build_is_no_base(docker_client, busybox_image, tmp_
 
 
 def _pids_available(docker_client) -> bool:
-    with pids_cgroup(docker_client, 8) as parent:
+    with pids_cgroup(docker_client, 8, time.time() + 60) as parent:
         return parent is not None
 
 
@@ -218,3 +222,139 @@ def test_a_dockerfile_the_daemon_cannot_parse_is_the_participants_fault(
         "build` locally to fix it"
     )
     assert _leftovers(docker_client, submission) == []
+
+
+@pytest.fixture
+def onbuild_base(docker_client, busybox_image):
+    """Make a local base image whose ONBUILD triggers are the given RUN commands."""
+    made = []
+
+    def make(*commands: str) -> str:
+        tag = f"challenge-runner-test/onbuild:{uuid.uuid4().hex[:12]}"
+        lines = [f"FROM {busybox_image}", *(f"ONBUILD RUN {c}" for c in commands)]
+        text = "\n".join(lines) + "\n"
+        image, _ = docker_client.images.build(
+            fileobj=io.BytesIO(text.encode()), tag=tag, rm=True, nocache=True
+        )
+        made.append(image.id)
+        return tag
+
+    yield make
+    for image in made:
+        docker_client.images.remove(image, force=True)
+
+
+def _descendants(client, image_id: str) -> list[str]:
+    """Every image built on ``image_id`` (intermediate ones too)."""
+    children: dict[str, list[str]] = {}
+    for row in client.api.images(all=True):
+        children.setdefault(row.get("ParentId") or "", []).append(row["Id"])
+    found, todo = [], [image_id]
+    while todo:
+        found += (more := children.get(todo.pop(), []))
+        todo += more
+    return found
+
+
+def test_images_of_a_failed_onbuild_trigger_are_removed(docker_client, onbuild_base, tmp_path):
+    # The first trigger commits an image that carries only the base's labels; the second
+    # fails, so nothing labelled with the build ID is ever built on it.
+    base = onbuild_base("echo one > /one", "echo two > /two", "exit 3")
+    submission = _submission(tmp_path, f"FROM {base}\nCOPY x /x\n")
+    with pytest.raises(BuildFailed) as caught:
+        resolve_image(submission, LIMITS, client=docker_client)
+    assert "'/bin/sh -c exit 3' returned a non-zero code: 3" in caught.value.message
+    assert _descendants(docker_client, docker_client.images.get(base).id) == []
+
+
+def test_images_of_onbuild_triggers_go_with_the_build(docker_client, onbuild_base, tmp_path):
+    base = onbuild_base("echo one > /one")
+    base_id = docker_client.images.get(base).id
+    ref = resolve_image(_submission(tmp_path, f"FROM {base}\nCOPY x /x\n"), LIMITS,
+                        client=docker_client)  # fmt: skip
+    assert ref.id in _descendants(docker_client, base_id)
+    release_image(ref, client=docker_client)
+    assert _descendants(docker_client, base_id) == []
+
+
+def test_another_builds_trigger_images_are_never_touched(docker_client, onbuild_base, tmp_path):
+    # A build from the same base beside ours (here: a trigger image committed outside the
+    # runner) has other RUN containers: the clean-up leaves its images alone.
+    base = onbuild_base("echo one > /one", "exit 3")
+    base_id = docker_client.images.get(base).id
+    other = docker_client.containers.create(base_id, ["sh", "-c", "echo one > /one"])
+    theirs = other.commit().id
+    try:
+        with pytest.raises(BuildFailed):
+            resolve_image(_submission(tmp_path, f"FROM {base}\nCOPY x /x\n"), LIMITS,
+                          client=docker_client)  # fmt: skip
+        assert _descendants(docker_client, base_id) == [theirs]
+    finally:
+        other.remove(force=True)
+        docker_client.images.remove(theirs, force=True)
+
+
+def test_reap_cgroups_removes_only_what_is_past_its_deadline(tmp_path):
+    now = 1_000_000.0
+    names = {
+        "expired": f"{PREFIX}{int(now) - 1}-aaaaaaaaaaaa",
+        "expired_with_child": f"{PREFIX}{int(now) - 1}-bbbbbbbbbbbb",
+        "running": f"{PREFIX}{int(now) + 60}-cccccccccccc",
+        "busy": f"{PREFIX}{int(now) - 1}-dddddddddddd",
+        "old_name_stale": f"{PREFIX}0123456789abcdef",
+        "old_name_recent": f"{PREFIX}fedcba9876543210",
+        "someone_else": "docker",
+    }
+    for name in names.values():
+        (tmp_path / name).mkdir()
+    (tmp_path / names["expired_with_child"] / "container").mkdir()
+    (tmp_path / names["busy"] / "container").mkdir()
+    (tmp_path / names["busy"] / "container" / "cgroup.procs").write_text("42\n")  # not empty
+    stale = now - MAX_BUILD_S - 1
+    os.utime(tmp_path / names["old_name_stale"], (stale, stale))
+    os.utime(tmp_path / names["old_name_recent"], (now, now))
+    reaped = reap_cgroups(tmp_path, now)
+    assert sorted(p.name for p in reaped) == sorted(
+        names[k] for k in ("expired", "expired_with_child", "old_name_stale")
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        names[k] for k in ("running", "busy", "old_name_recent", "someone_else")
+    )
+
+
+def _v1_hierarchies() -> list[Path]:
+    root = Path("/sys/fs/cgroup")
+    return [p for p in root.iterdir() if p.is_dir() and not p.is_symlink()]
+
+
+def test_a_build_cgroup_leaves_no_directory_in_any_hierarchy(docker_client, busybox_image):
+    if not _pids_available(docker_client) or docker_client.info()["CgroupVersion"] == "2":
+        pytest.skip("needs a cgroup v1 engine whose cgroups the runner manages (cgroup.py)")
+    # The engine makes the parent in every hierarchy for a container under it (memory,
+    # cpu ...): all of them go with the build, not only the pids one the runner made.
+    with pids_cgroup(docker_client, 16, time.time() + 60) as parent:
+        name = parent.lstrip("/")
+        run = docker_client.containers.run(busybox_image, ["true"], cgroup_parent=parent,
+                                           detach=True)  # fmt: skip
+        run.wait(timeout=60)
+        made = [h.name for h in _v1_hierarchies() if (h / name).is_dir()]
+        run.remove(force=True)
+    assert {"pids", "memory"} <= set(made)
+    assert [h.name for h in _v1_hierarchies() if (h / name).exists()] == []
+
+
+def test_a_killed_runners_build_cgroups_are_reaped_by_the_next_build(
+    docker_client, busybox_image, tmp_path
+):
+    if not _pids_available(docker_client) or docker_client.info()["CgroupVersion"] == "2":
+        pytest.skip("needs a cgroup v1 engine whose cgroups the runner manages (cgroup.py)")
+    # What a runner killed during a RUN step leaves: the parent (and an emptied container
+    # cgroup) in every hierarchy, its deadline past.
+    name = f"challenge-runner-build-{int(time.time()) - 1}-{uuid.uuid4().hex[:12]}"
+    orphans = [h / name for h in _v1_hierarchies()]
+    for orphan in orphans:
+        (orphan / "0123456789ab").mkdir(parents=True)
+    ref = resolve_image(_submission(tmp_path, f"FROM {busybox_image}\nRUN true\n"), LIMITS,
+                        client=docker_client)  # fmt: skip
+    release_image(ref, client=docker_client)
+    assert [o for o in orphans if o.exists()] == []

@@ -7,7 +7,9 @@ as theirs). The Dockerfile first passes ``runner.images.policy``; the daemon get
 copy whose ``FROM`` lines name local image IDs and whose stages each start with a
 ``LABEL`` carrying a fresh build ID, so every image and intermediate container of this
 build, and only those, can be found by that label: for the disk watch and the clean-up
-(other builds run concurrently on the same engine: nothing is ever pruned globally).
+(other builds run concurrently on the same engine: nothing is ever pruned globally). What a
+base's ONBUILD triggers make runs before that label: ``runner.images.cleanup`` finds it
+through the RUN containers the build's log names.
 
 Bounds on RUN steps: memory = memory+swap and CPU cores as for runs; processes through a
 pids-limited cgroup parent (``runner.images.cgroup``); disk by a ``fsize`` ulimit (no file
@@ -32,19 +34,20 @@ from typing import Any
 import docker.errors
 from docker.utils.build import tar
 
-from runner.errors import RunnerError, SandboxError
+from runner.errors import RunnerError
 from runner.images.cgroup import pids_cgroup
+from runner.images.cleanup import BUILD_ID, BuildTrace, remove_build
 from runner.images.errors import BuildFailed, ImageRejected
 from runner.models import BuildSpec, ContainerSpec
 from runner.sandbox.engine import ENGINE_ERRORS
 from runner.sandbox.spec import parse_size
 
-__all__ = ["BUILD_ID", "DISK_POLL_S", "check_context", "remove_build", "run_build"]
+__all__ = ["BUILD_ID", "DISK_POLL_S", "check_context", "run_build"]
 
-BUILD_ID = "org.challenge-runner.build-id"
 DOCKERFILE = ".dockerfile.challenge-runner"
 DISK_POLL_S = 0.5
 SETTLE_S = 5.0  # after a cancel: how long nothing of the build must appear
+CLEANUP_S = 300.0  # the cancel's join (30 s) and remove_build (at most 240 polls of 0.5 s)
 LOG_TAIL_BYTES = 64 << 10
 
 
@@ -74,14 +77,16 @@ def check_context(spec: BuildSpec, limits: ContainerSpec) -> str:
 class _BuildLog:
     """Consumes the daemon's build stream (in a thread) into a bounded tail."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, trace: BuildTrace) -> None:
         self.stream = stream
+        self.trace = trace
         self.lines: collections.deque[str] = collections.deque()
         self.size = 0
         self.image_id: str | None = None
         self.error: str | None = None
 
     def add(self, text: str) -> None:
+        self.trace.saw(text)
         self.lines.append(text)
         self.size += len(text)
         while self.size > LOG_TAIL_BYTES and len(self.lines) > 1:
@@ -161,39 +166,51 @@ def _cancel(response: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def written(client: Any, build_id: str) -> int:
-    """Bytes this build holds: its largest layer stack plus its containers' writes."""
-    mine = {"label": f"{BUILD_ID}={build_id}"}
+def written(client: Any, trace: BuildTrace) -> int:
+    """Bytes this build holds: its largest layer stack plus its containers' writes (its base's
+    ONBUILD triggers' RUN containers included: they carry no label of the build)."""
+    mine = {"label": f"{BUILD_ID}={trace.build_id}"}
     images = client.api.images(all=True, filters=mine)
     containers = client.api.containers(all=True, size=True, filters=mine)
+    if trace.containers:
+        named = client.api.containers(all=True, size=True, filters={"id": sorted(trace.containers)})
+        containers += [c for c in named if BUILD_ID not in (c.get("Labels") or {})]
     top = max((int(i.get("Size") or 0) for i in images), default=0)
     return top + sum(int(c.get("SizeRw") or 0) for c in containers)
 
 
 def run_build(
-    client: Any, spec: BuildSpec, dockerfile: str, limits: ContainerSpec, tag: str, labels: dict
+    client: Any,
+    spec: BuildSpec,
+    dockerfile: str,
+    limits: ContainerSpec,
+    tag: str,
+    labels: dict,
+    trace: BuildTrace,
 ) -> _BuildLog:
     """Build ``dockerfile`` (the rewritten one) in ``spec.context``; raise ``BuildFailed`` when
     it runs out of time, ``ImageRejected`` when it holds too much disk.
-    ``labels[BUILD_ID]`` must be in ``dockerfile``."""
-    with pids_cgroup(client, limits.pids) as parent:
+    ``trace.build_id`` (= ``labels[BUILD_ID]``) must be in ``dockerfile``."""
+    # After the time limit, the cancel and the clean-up below end within CLEANUP_S.
+    deadline = time.time() + limits.build_timeout_s + CLEANUP_S
+    with pids_cgroup(client, limits.pids, deadline) as parent:
         response, stream = _post(client, Path(spec.context), dockerfile,
                                  _params(limits, tag, labels, parent))  # fmt: skip
-        build = _BuildLog(stream)
+        build = _BuildLog(stream, trace)
         worker = threading.Thread(target=build.consume, daemon=True)
         worker.start()
-        stop = _watch(client, worker, limits, labels[BUILD_ID])
+        stop = _watch(client, worker, limits, trace)
         if stop is not None:
             _cancel(response)
             worker.join(30)
-            remove_build(client, labels[BUILD_ID], settle=SETTLE_S)
+            remove_build(client, trace, settle=SETTLE_S)
             stop.detail = f"{stop.detail}\n{build.text}"
             raise stop
     return build
 
 
 def _watch(
-    client: Any, worker: threading.Thread, limits: ContainerSpec, build_id: str
+    client: Any, worker: threading.Thread, limits: ContainerSpec, trace: BuildTrace
 ) -> RunnerError | None:
     """Wait for the build; return the error that must stop it (None once it ended)."""
     deadline = time.monotonic() + limits.build_timeout_s
@@ -206,7 +223,7 @@ def _watch(
                 detail=f"cancelled after {limits.build_timeout_s:g} s",
             )
         with contextlib.suppress(*ENGINE_ERRORS):  # a failed look is retried next round
-            held = written(client, build_id)
+            held = written(client, trace)
             if held > cap:
                 return ImageRejected(
                     f"the image build wrote more than the {limits.image_max_size} image size "
@@ -215,45 +232,3 @@ def _watch(
                 )
         worker.join(DISK_POLL_S)
     return None
-
-
-def remove_build(client: Any, build_id: str, keep: str | None = None, settle: float = 0.0) -> None:
-    """Remove this build's containers and images (all but ``keep`` and its parents).
-
-    A cancelled build may still commit steps after the runner disconnected (the daemon
-    notices late under load): with ``settle``, the clean-up goes on until nothing of the
-    build has appeared for that long.
-    """
-    mine = {"label": f"{BUILD_ID}={build_id}"}
-    quiet_since = time.monotonic()
-    for _ in range(240):
-        if _remove_once(client, mine, keep):
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= settle:
-            return
-        time.sleep(DISK_POLL_S)
-
-
-def _remove_once(client: Any, mine: dict, keep: str | None) -> bool:
-    """One pass, children first (a parent refuses removal while a child exists, so keep's
-    parents stay; they go with it, in release_image). True if anything was removed."""
-    try:
-        containers = [c["Id"] for c in client.api.containers(all=True, filters=mine)]
-        images = [i["Id"] for i in client.api.images(all=True, filters=mine) if i["Id"] != keep]
-    except ENGINE_ERRORS as err:
-        raise SandboxError("the container engine failed to list images", detail=str(err)) from err
-    removed = False
-    for container in containers:
-        with contextlib.suppress(*ENGINE_ERRORS):
-            client.api.remove_container(container, force=True)
-            removed = True
-    for _ in range(len(images)):
-        progress = False
-        for image in list(images):
-            with contextlib.suppress(*ENGINE_ERRORS):
-                client.api.remove_image(image, force=True)
-                images.remove(image)
-                progress = removed = True
-        if not images or not progress:
-            break
-    return removed

@@ -8,43 +8,70 @@ path as is) and write access to the cgroup tree, i.e. a runner with root on the 
 host, as on self-hosted runners and here. Elsewhere (the ``systemd`` driver, a rootless
 runner) the build runs without a pids cap and says so: it is the build job's own machine that
 suffers, holding no secret, for at most the build time limit (DESIGN §5).
+
+On cgroup v1 the engine makes the parent in every hierarchy (memory, cpu, blkio ...), not
+only in ``pids``: all of them are removed. A runner killed mid-build cannot remove them (the
+daemon ends the build and removes its containers; empty ``challenge-runner-build-*``
+directories stay). Each name holds the Unix time after which its build is over whatever
+happens (``<deadline>-<random>``), and every build first removes the runner's cgroups past
+it, as ``runner.sandbox.reap`` does for containers: a build in progress elsewhere is never
+touched, nor a cgroup that still holds a process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import logging
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["pids_cgroup"]
+__all__ = ["pids_cgroup", "reap_cgroups"]
+
+log = logging.getLogger(__name__)
 
 ROOT = Path("/sys/fs/cgroup")
+PREFIX = "challenge-runner-build-"
+MAX_BUILD_S = 86400.0  # the schema's maximum build_timeout_s: bounds the older, unnamed ones
 
 
 @contextlib.contextmanager
-def pids_cgroup(client: Any, pids: int, root: Path = ROOT) -> Iterator[str | None]:
-    """Yield the cgroup parent to build under (``/name``), or None where none can be made."""
-    made = _make(client, pids, root)
+def pids_cgroup(client: Any, pids: int, deadline: float, root: Path = ROOT) -> Iterator[str | None]:
+    """Yield the cgroup parent to build under (``/name``), or None where none can be made.
+    ``deadline`` (Unix time): after it the build is over, and its cgroups may be reaped."""
+    hierarchies = _hierarchies(client, root)
+    made = _make(hierarchies, pids, deadline) if hierarchies else None
     try:
         yield None if made is None else "/" + made.name
     finally:
         if made is not None:
-            _remove(made)
+            _remove(made, hierarchies)
 
 
-def _make(client: Any, pids: int, root: Path) -> Path | None:
+def _hierarchies(client: Any, root: Path) -> list[Path]:
+    """Where a build's cgroup appears, the ``pids`` one first; empty where the runner cannot
+    manage the engine's cgroups."""
     try:
         info = client.info()
     except Exception:  # the build itself reports an unreachable engine
-        return None
+        return []
     if info.get("CgroupDriver") != "cgroupfs":
-        return None
-    base = root if str(info.get("CgroupVersion")) == "2" else root / "pids"
-    path = base / f"challenge-runner-build-{uuid.uuid4().hex[:16]}"
+        return []
+    if str(info.get("CgroupVersion")) == "2":
+        return [root]
+    with contextlib.suppress(OSError):  # cpu and cpuacct are often links to one hierarchy
+        others = [p for p in sorted(root.iterdir()) if p.is_dir() and not p.is_symlink()]
+        return [root / "pids", *(p for p in others if p.name != "pids")]
+    return []
+
+
+def _make(hierarchies: list[Path], pids: int, deadline: float) -> Path | None:
+    now = time.time()
+    for hierarchy in hierarchies:
+        reap_cgroups(hierarchy, now)
+    path = hierarchies[0] / f"{PREFIX}{int(deadline)}-{uuid.uuid4().hex[:12]}"
     try:
         path.mkdir()
         (path / "pids.max").write_text(str(pids))
@@ -55,14 +82,51 @@ def _make(client: Any, pids: int, root: Path) -> Path | None:
     return path
 
 
-def _remove(path: Path) -> None:
-    """Remove the parent once the engine has removed its containers' cgroups."""
+def _remove(path: Path, hierarchies: list[Path]) -> None:
+    """Remove the parent once the engine has removed its containers' cgroups, then its
+    twins in the other hierarchies."""
     for _ in range(40):
+        if _remove_tree(path):
+            break
+        time.sleep(0.25)
+    for hierarchy in hierarchies[1:]:
+        _remove_tree(hierarchy / path.name)
+
+
+def _remove_tree(path: Path) -> bool:
+    """rmdir the (empty) container cgroups under ``path``, then ``path``; True once gone."""
+    with contextlib.suppress(OSError):  # only succeeds once their processes are gone
         for child in [p for p in path.iterdir() if p.is_dir()]:
-            with contextlib.suppress(OSError):
-                child.rmdir()  # only succeeds once its processes are gone
-        try:
-            os.rmdir(path)
-            return
-        except OSError:
-            time.sleep(0.25)
+            child.rmdir()
+    try:
+        path.rmdir()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _deadline(path: Path) -> float | None:
+    stamp, _, rest = path.name.removeprefix(PREFIX).partition("-")
+    if stamp.isdigit() and rest:
+        return float(stamp)
+    # Named before deadlines were (challenge-runner-build-<16 hex>): over once no build could
+    # still run after its directory last changed.
+    with contextlib.suppress(OSError):
+        return path.stat().st_mtime + MAX_BUILD_S
+    return None
+
+
+def reap_cgroups(hierarchy: Path, now: float) -> list[Path]:
+    """Remove the build cgroups in ``hierarchy`` that are past their deadline and hold no
+    process (their containers' empty cgroups first); return those removed."""
+    reaped = []
+    for path in sorted(hierarchy.glob(PREFIX + "*")):
+        deadline = _deadline(path)
+        if deadline is None or deadline >= now or not path.is_dir():
+            continue
+        if _remove_tree(path):
+            log.warning("removed the orphaned build cgroup %s", path)
+            reaped.append(path)
+    return reaped

@@ -29,7 +29,8 @@ import docker.errors
 
 from runner.errors import ConfigError, SandboxError
 from runner.images.bases import BUILD_LABEL, BUILD_REPO, resolve_bases
-from runner.images.build import BUILD_ID, check_context, remove_build, run_build
+from runner.images.build import BUILD_ID, check_context, run_build
+from runner.images.cleanup import BuildTrace, remove_build
 from runner.images.errors import BuildFailed, ImageRejected
 from runner.images.policy import Refused, check, rewrite
 from runner.loader.submission import PINNED
@@ -165,9 +166,10 @@ def _built(client: Any, submission: Submission, limits: ContainerSpec, say: Prog
     stage_label = f"{BUILD_ID}={build_id} {BUILD_LABEL}={json.dumps(key)}"
     dockerfile = rewrite(escape, instructions, bases, stage_label)
     say(f"building the image (time limit {limits.build_timeout_s:g} s)")
+    trace = BuildTrace(build_id, frozenset(bases.values()))
     image = None
     try:
-        image = _run(client, spec, dockerfile, limits, _tag(submission), labels)
+        image = _run(client, spec, dockerfile, limits, _tag(submission), labels, trace)
         # Run by ID: the tag is shared by every build of this submission (tests and CI
         # retries build it concurrently) and would name whichever build finished last.
         return _check(client, image, image.id, None, limits, owned=True)
@@ -177,14 +179,20 @@ def _built(client: Any, submission: Submission, limits: ContainerSpec, say: Prog
             image = None
         raise
     finally:
-        remove_build(client, build_id, keep=image.id if image is not None else None)
+        remove_build(client, trace, keep=image.id if image is not None else None)
 
 
 def _run(
-    client: Any, spec: BuildSpec, dockerfile: str, limits: ContainerSpec, tag: str, labels: dict
+    client: Any,
+    spec: BuildSpec,
+    dockerfile: str,
+    limits: ContainerSpec,
+    tag: str,
+    labels: dict,
+    trace: BuildTrace,
 ) -> Any:
     try:
-        build = run_build(client, spec, dockerfile, limits, tag, labels)
+        build = run_build(client, spec, dockerfile, limits, tag, labels, trace)
         if build.error or build.image_id is None:
             reason = (build.error or "no image was produced")[:300]
             raise BuildFailed(
