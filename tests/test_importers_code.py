@@ -567,3 +567,30 @@ def test_the_rules_page_says_how_code_runs(tmp_path):
     assert "ingestion program in <code>challenge-runner/python:bookworm</code>" in page
     assert "/app/ingested_program" in page
     assert "Code runs without network, with 2g of memory" in page
+
+
+# Like autowsl's scorer: a lock file beside the predictions (Codabench's input is writable).
+LOCKING = """
+import json, os
+open("/app/input/res/start.txt.lock", "w").close()
+try:
+    open("/app/input/ref/mine.txt", "w").close()
+    ref_writable = 1.0
+except OSError:
+    ref_writable = 0.0
+prediction = [float(x) for x in open("/app/input/res/prediction").read().split()]
+truth = [float(x) for x in open("/app/input/ref/testing_label").read().split()]
+accuracy = sum(p == t for p, t in zip(prediction, truth)) / len(truth)
+json.dump({"accuracy": accuracy, "rows": ref_writable}, open("/app/output/scores.json", "w"))
+"""
+
+
+@pytest.mark.docker
+def test_a_scorer_may_write_beside_the_submission_but_not_in_the_reference(tmp_path, python_image):
+    bundle = shutil.copytree(BUNDLE, tmp_path / "bundle")
+    (bundle / "scoring_program" / "scoring.py").write_text(LOCKING)
+    root, identity = import_repo(tmp_path, bundle)
+    manifest = add_submission(root, "solution", BUNDLE / "solution")
+    record = run(root, manifest, identity, IN_DEVELOPMENT)
+    assert record["status"] == "scored", record["message"]
+    assert values(record) == {"accuracy": 0.9, "rows": 0.0}  # the reference stayed read-only

@@ -26,6 +26,7 @@ from runner.program.scores import computed_scores, read_rows, read_scores, score
 from runner.sandbox.spec import CODABENCH_LAYOUT, SANDBOX_LAYOUT, Layout
 
 ADAPTER = Path(__file__).with_name("adapter.py")
+WRITABLE_RES = "/tmp/challenge-runner-res"  # noqa: S108 (inside the container)
 MAX_UNZIPPED = 1 << 30  # a submission zip may not unpack past 1 GiB
 MAX_MEMBERS = 10_000
 
@@ -45,7 +46,8 @@ def stage(
     *,
     only: str | None = None,
 ) -> None:
-    """Lay out ``target`` as the program's input folder: ref/, res/ and the adapter, plus
+    """Lay out ``target`` as the program's input folder: ref/, res/ (a link the adapter
+    makes writable) and the adapter, plus
     evaluation_script/ for EvalAI (a Codabench program is mounted on its own, read-only,
     at Codabench's /app/program). ``only``: res/ gets just that folder of the zip (one
     task's part of a code submission's output)."""
@@ -53,11 +55,15 @@ def stage(
     assert program is not None
     target.mkdir(mode=0o755)
     copy_tree(reference, target / "ref")
-    (target / "res").mkdir(mode=0o755)
+    files = target / "res-files"
+    files.mkdir(mode=0o755)
     if zipfile.is_zipfile(submission_file):
-        unzip(submission_file, target / "res", only=only)
+        unzip(submission_file, files, only=only)
     else:
-        copy_file(submission_file, target / "res" / submission_file.name)
+        copy_file(submission_file, files / submission_file.name)
+    # res/ is writable in the container, as on Codabench: the adapter copies res-files/ to
+    # where this link points, in the container's capped /tmp (never a host path).
+    (target / "res").symlink_to(WRITABLE_RES)
     if program.protocol == "evalai":
         copy_tree(program.path, target / "evaluation_script")
     copy_file(ADAPTER, target / "adapter.py")

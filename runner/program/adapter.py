@@ -4,7 +4,10 @@ This file is copied beside the program into the read-only ``/input`` of a scorin
 (``runner.program``); it runs under the image's own python (any Python 3), stdlib only.
 
     INPUT/ref/       the phase's reference data (hidden; never in a participant container)
-    INPUT/res/       the participant's submission (a .zip already unpacked)
+    INPUT/res        -> /tmp/challenge-runner-res/, a writable copy of INPUT/res-files/: the
+                     participant's submission (a .zip already unpacked). Codabench's input
+                     is writable and programs write beside the submission (lock files,
+                     unpacked archives); the mount stays read-only, /tmp is capped.
     PROGRAM/         the program (codabench), or INPUT/evaluation_script/ (evalai)
     OUTPUT/          written by the program (codabench: scores.json or scores.txt)
 
@@ -135,11 +138,21 @@ def only_file(folder, what):
     return files[0]
 
 
+def writable_submission():
+    """Fill the writable folder INPUT/res points to with the submission's files."""
+    target = os.readlink(os.path.join(INPUT, "res"))
+    try:
+        shutil.copytree(os.path.join(INPUT, "res-files"), target)
+    except OSError as err:
+        fail(f"the submission does not fit in the container's /tmp ({err}): raise tmp_size")
+
+
 def main():
     protocol, argument = sys.argv[1], sys.argv[2]
     if protocol == "ingestion":
         ingestion(argument)
         return
+    writable_submission()
     rows = codabench(argument) if protocol == "codabench" else evalai(argument)
     with open(SCORES, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
