@@ -594,3 +594,29 @@ def test_a_scorer_may_write_beside_the_submission_but_not_in_the_reference(tmp_p
     record = run(root, manifest, identity, IN_DEVELOPMENT)
     assert record["status"] == "scored", record["message"]
     assert values(record) == {"accuracy": 0.9, "rows": 0.0}  # the reference stayed read-only
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"key_env": "KEY_wheat"}, "--key-env 'KEY_wheat': an environment variable name"),
+        ({"challenge_id": "Wheat Seeds"}, "--id 'Wheat Seeds': a challenge id is lower-case"),
+    ],
+)
+def test_bad_names_are_refused_before_anything_is_written(tmp_path, options, message):
+    with pytest.raises(ConfigError, match=message):
+        import_bundle("codabench", BUNDLE, tmp_path / "out", image=PYTHON_IMAGE, **options)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_import_that_does_not_load_leaves_nothing_behind(tmp_path):
+    bundle = shutil.copytree(BUNDLE, tmp_path / "bundle")
+    config = yaml.safe_load((bundle / "competition.yaml").read_text())
+    config["leaderboards"][0]["columns"][0]["precision"] = 99  # clipped, so still loads
+    config["leaderboards"][0]["columns"][1]["key"] = "accuracy"  # two metrics, one key
+    (bundle / "competition.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError):
+        import_bundle("codabench", bundle, tmp_path / "out", image=PYTHON_IMAGE)
+    assert list((tmp_path / "out").iterdir()) == []  # no folder holding data under a lost key
+    (done,) = import_bundle("codabench", BUNDLE, tmp_path / "out", image=PYTHON_IMAGE)
+    assert done.folder.name == "seeds-mini"  # and a corrected import is not blocked

@@ -26,7 +26,12 @@ from runner.importers.common import KEY_ENV
     help="Image the scoring program runs in (default: the bundle's docker_image, or "
     "python:3.11-slim for EvalAI). It must hold the program's libraries; nothing is pulled.",
 )
-@click.option("--key-env", default=KEY_ENV, show_default=True, help="Secret holding the key.")
+@click.option(
+    "--key-env",
+    default=KEY_ENV,
+    show_default=True,
+    help="Name of the secret (environment variable: capitals, digits, _) holding the key.",
+)
 def import_(
     kind: str, path: Path, challenges: Path, challenge_id: str | None, image: str | None,
     key_env: str,

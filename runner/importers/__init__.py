@@ -8,6 +8,8 @@ is in ``Imported.notes`` (and at the top of challenge.yaml), never dropped silen
 
 from __future__ import annotations
 
+import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -33,6 +35,7 @@ def import_bundle(
 
     if kind not in KINDS:
         raise ConfigError(f"unknown bundle kind {kind!r}; use one of {', '.join(KINDS)}")
+    _check_names(challenge_id, key_env)
     with tempfile.TemporaryDirectory(prefix="challenge-runner-bundle-") as tmp:
         work = Path(tmp)
         if kind == "codabench":
@@ -47,7 +50,34 @@ def import_bundle(
                     f"{challenges / draft.id} already exists; remove it or import with another --id"
                 )
         keys = hidden_data.keygen()  # one key for everything one import writes
-        done = [write_challenge(draft, challenges, keys, key_env=key_env) for draft in drafts]
-    for imported in done:
-        load_challenge(imported.folder / "challenge.yaml")  # raises with every problem
+        done: list[Imported] = []
+        try:
+            for draft in drafts:
+                done.append(write_challenge(draft, challenges, keys, key_env=key_env))
+            for imported in done:
+                load_challenge(imported.folder / "challenge.yaml")  # raises with every problem
+        except BaseException:
+            # Nothing half-imported stays: a folder left behind would hold data encrypted to
+            # a key that is never printed, and block the next try ("already exists").
+            for imported in done:
+                shutil.rmtree(imported.folder, ignore_errors=True)
+            raise
     return done
+
+
+CHALLENGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
+
+
+def _check_names(challenge_id: str | None, key_env: str) -> None:
+    """Refuse names challenge.yaml would refuse, before anything is written."""
+    if challenge_id is not None and not CHALLENGE_ID.match(challenge_id):
+        raise ConfigError(
+            f"--id {challenge_id!r}: a challenge id is lower-case letters, digits and dashes "
+            "(at most 63), e.g. wheat-seeds"
+        )
+    if not ENV_NAME.match(key_env):
+        raise ConfigError(
+            f"--key-env {key_env!r}: an environment variable name in capitals, digits and _, "
+            f"e.g. {re.sub(r'[^A-Z0-9_]', '_', key_env.upper())[:64] or 'CHALLENGE_KEY'}"
+        )
