@@ -620,3 +620,20 @@ def test_an_import_that_does_not_load_leaves_nothing_behind(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []  # no folder holding data under a lost key
     (done,) = import_bundle("codabench", BUNDLE, tmp_path / "out", image=PYTHON_IMAGE)
     assert done.folder.name == "seeds-mini"  # and a corrected import is not blocked
+
+
+def test_a_task_without_reference_data_is_the_platforms_error(tmp_path):
+    from runner.program import run_program
+
+    root, _ = import_repo(tmp_path, tasks_bundle(tmp_path))
+    challenge = load_repo(root).challenges["seeds-mini"]
+    reference = tmp_path / "reference"
+    shutil.copytree(BUNDLE / "dev_phase" / "reference_data", reference / "development" / "task1")
+    result = tmp_path / "result.txt"
+    result.write_text("1\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    outcome = run_program(challenge, reference, result, "development", work)
+    assert (outcome.status, outcome.message) == (
+        "error", "the hidden data holds no reference data development/task2/"
+    )  # fmt: skip

@@ -115,8 +115,12 @@ def run_program(
     assert program is not None
     found: dict[tuple[str, str], float] = {}
     details = []
+    folder = reference_folder(reference, phase_id)
+    for task in program.tasks:
+        if not (folder / task).is_dir():  # the maintainer's data, not the participant's file
+            where = f"{folder.name}/{task}"
+            return ProgramOutcome("error", f"the hidden data holds no reference data {where}/")
     for task in program.tasks or ("",):
-        folder = reference_folder(reference, phase_id)
         got = _run_once(
             challenge, folder / task if task else folder, submission_file, phase_id,
             work_dir / (task or "program"), unsafe, task if output_per_task and task else None,
