@@ -637,3 +637,15 @@ def test_a_task_without_reference_data_is_the_platforms_error(tmp_path):
     assert (outcome.status, outcome.message) == (
         "error", "the hidden data holds no reference data development/task2/"
     )  # fmt: skip
+
+
+def test_a_time_limit_past_a_day_is_cut_and_said(tmp_path):
+    bundle = shutil.copytree(BUNDLE, tmp_path / "bundle")
+    config = yaml.safe_load((bundle / "competition.yaml").read_text())
+    config["phases"][1]["execution_time_limit"] = 200_000
+    (bundle / "competition.yaml").write_text(yaml.safe_dump(config))
+    (done,) = import_bundle("codabench", bundle, tmp_path / "out", image=PYTHON_IMAGE)
+    assert yaml.safe_load((done.folder / "challenge.yaml").read_text())["container"] == {
+        "timeout_s": 86_400
+    }
+    assert "phase 'Final': execution_time_limit 200000 s is cut to 86400 s" in done.notes

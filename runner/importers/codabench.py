@@ -32,6 +32,7 @@ from runner.importers.common import (
 )
 
 MARKER = "competition.yaml"
+MAX_TIMEOUT_S = 86_400  # challenge.yaml's container.timeout_s caps one run at a day
 
 
 def read_bundle(root: Path, *, challenge_id: str | None = None, image: str | None = None) -> Draft:
@@ -187,9 +188,13 @@ def _phase(
             inputs[(phase_id, name)] = root / task["input_data"]
     if not phase_tasks:
         draft.note(f"{where} has no task: it has no reference data")
-    if isinstance(phase.get("execution_time_limit"), int) and phase["execution_time_limit"] > 0:
+    limit = phase.get("execution_time_limit")
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+        if limit > MAX_TIMEOUT_S:
+            draft.note(f"{where}: execution_time_limit {limit} s is cut to {MAX_TIMEOUT_S} s")
         container = draft.data.setdefault("container", {})
-        container["timeout_s"] = max(container.get("timeout_s", 0), phase["execution_time_limit"])
+        timeout = max(container.get("timeout_s", 0), min(limit, MAX_TIMEOUT_S))
+        container["timeout_s"] = timeout
     if phase.get("public_data"):
         draft.public.append((root / phase["public_data"], phase_id))
 
