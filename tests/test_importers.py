@@ -164,7 +164,7 @@ def test_cli_prints_the_secret_once_on_stdout_and_the_report_on_stderr(tmp_path,
 # --- scoring through the runner equals the original program ------------------------------
 
 
-# The bundles' first phases run from 2019/2026-01-01 into 2099/2026-12-31: "now" is in them.
+# The bundles' first phases run from 2019/2026-01-01 into 2099: "now" is in them.
 def prepare_repo(tmp_path: Path, kind: str, bundle: Path, files: dict[str, bytes]):
     root = tmp_path / "repo"
     done = import_bundle(kind, bundle, root / "challenges", image=PYTHON_IMAGE)
