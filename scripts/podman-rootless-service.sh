@@ -60,9 +60,10 @@ ping() { $sudo curl -sf --unix-socket "$socket" http://podman/_ping >/dev/null 2
 if ! ping; then
   echo "==> starting rootless podman system service (as $user) on unix://$socket"
   $sudo rm -f "$socket"
-  # --time 0: never exit when idle. Started from the user's home: runuser keeps the cwd.
-  (cd "$home" && as_user setsid nohup podman system service --time 0 "unix://$socket" \
-    >"/tmp/challenge-runner-podman-rootless.log" 2>&1 </dev/null &)
+  # --time 0: never exit when idle. In the user's home: conmon leaves an "oom" file in the
+  # service's working directory when a container runs out of memory.
+  as_user setsid nohup env --chdir="$home" podman system service --time 0 "unix://$socket" \
+    >"/tmp/challenge-runner-podman-rootless.log" 2>&1 </dev/null &
   for _ in $(seq 50); do ping && break; sleep 0.2; done
   ping || { echo "rootless podman system service did not answer on $socket" >&2
             cat /tmp/challenge-runner-podman-rootless.log >&2; exit 1; }

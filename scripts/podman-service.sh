@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 url="${CHALLENGE_RUNNER_PODMAN_HOST:-unix:///run/challenge-runner-podman.sock}"
 socket="${url#unix://}"
+state_dir=/var/lib/challenge-runner-podman  # the services' working directory
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
 
@@ -32,7 +33,11 @@ if ! curl -sf --unix-socket "$socket" http://podman/_ping >/dev/null 2>&1; then
   echo "==> starting podman system service on $url"
   $sudo rm -f "$socket"
   # --time 0: never exit when idle; the log goes beside the socket.
-  $sudo nohup podman system service --time 0 "$url" >"/tmp/challenge-runner-podman-$(id -u).log" 2>&1 &
+  # Started in a directory of its own: conmon leaves a file named "oom" in the service's
+  # working directory when a container runs out of memory (it was the repository's).
+  $sudo mkdir -p "$state_dir"
+  $sudo nohup env --chdir="$state_dir" podman system service --time 0 "$url" \
+    >"/tmp/challenge-runner-podman-$(id -u).log" 2>&1 &
   for _ in $(seq 50); do
     curl -sf --unix-socket "$socket" http://podman/_ping >/dev/null 2>&1 && break
     sleep 0.2
@@ -60,8 +65,10 @@ fi
 if ! $sudo curl -sf --unix-socket "$gvisor_socket" http://podman/_ping >/dev/null 2>&1; then
   echo "==> starting podman system service under gVisor on $gvisor_url"
   $sudo rm -f "$gvisor_socket"
-  $sudo nohup podman --runtime runsc --runtime-flag oci-seccomp --runtime-flag network=none \
-    system service --time 0 "$gvisor_url" >"/tmp/challenge-runner-podman-runsc-$(id -u).log" 2>&1 &
+  $sudo mkdir -p "$state_dir"
+  $sudo nohup env --chdir="$state_dir" podman --runtime runsc --runtime-flag oci-seccomp \
+    --runtime-flag network=none system service --time 0 "$gvisor_url" \
+    >"/tmp/challenge-runner-podman-runsc-$(id -u).log" 2>&1 &
   for _ in $(seq 50); do
     $sudo curl -sf --unix-socket "$gvisor_socket" http://podman/_ping >/dev/null 2>&1 && break
     sleep 0.2
