@@ -23,8 +23,8 @@ image="challenge-runner/busybox:test"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
 
-# uidmap: newuidmap/newgidmap map the subordinate ranges; slirp4netns: Podman's rootless
-# network helper (containers here run with --network none, but the service checks for it).
+# uidmap: newuidmap/newgidmap map the subordinate ranges; slirp4netns: Podman's default
+# rootless network (the runner's containers use --network none; a plain `podman run` needs it).
 need=()
 command -v newuidmap >/dev/null 2>&1 || need+=(uidmap)
 command -v slirp4netns >/dev/null 2>&1 || need+=(slirp4netns)
