@@ -16,7 +16,9 @@ service ``scripts/install.sh`` starts); ``CHALLENGE_RUNNER_REQUIRE_PODMAN=1`` tu
 into a failure. The hostile suite runs a third time on Docker under gVisor (marked ``gvisor``;
 ``engine_client.sandbox_runtime`` names the runtime registered with ``path`` runsc, which
 ``scripts/gvisor-runtime.sh`` registers); ``CHALLENGE_RUNNER_REQUIRE_GVISOR=1`` turns its
-skip into a failure.
+skip into a failure. A fourth time on Podman under gVisor ("podman-gvisor", marked both): the
+service ``scripts/podman-service.sh`` starts with runtime runsc at
+``CHALLENGE_RUNNER_PODMAN_GVISOR_HOST``.
 ``rootless_client`` (marked ``rootless``) is rootless Podman, run by an unprivileged user
 (``scripts/podman-rootless-service.sh``) at ``CHALLENGE_RUNNER_ROOTLESS_HOST``;
 ``CHALLENGE_RUNNER_REQUIRE_ROOTLESS=1`` turns its skip into a failure.
@@ -116,6 +118,17 @@ def engine_client(request):
         yield client
         client.close()
         return
+    if request.param == "podman-gvisor":  # the Podman service whose runtime is runsc
+        try:
+            client = docker.DockerClient(base_url=PODMAN_GVISOR_HOST)
+            client.ping()
+        except Exception as err:  # no such service: skip with the reason
+            pytest.skip(f"no Podman service under gVisor at {PODMAN_GVISOR_HOST}: {err}")
+        client.engine_name = "podman"  # the rootful store: images as for the first service
+        client.sandbox_runtime = "runsc"
+        yield client
+        client.close()
+        return
     try:
         client = docker.DockerClient(base_url=PODMAN_HOST)
         client.ping()
@@ -126,6 +139,9 @@ def engine_client(request):
     client.close()
 
 
+PODMAN_GVISOR_HOST = os.environ.get(
+    "CHALLENGE_RUNNER_PODMAN_GVISOR_HOST", "unix:///run/challenge-runner-podman-runsc.sock"
+)
 ROOTLESS_HOST = os.environ.get(
     "CHALLENGE_RUNNER_ROOTLESS_HOST", "unix:///run/challenge-runner-rootless/podman.sock"
 )

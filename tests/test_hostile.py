@@ -27,6 +27,7 @@ ENGINES = [
     "docker",
     pytest.param("podman", marks=pytest.mark.podman),
     pytest.param("gvisor", marks=pytest.mark.gvisor),
+    pytest.param("podman-gvisor", marks=[pytest.mark.podman, pytest.mark.gvisor]),
 ]
 pytestmark = [
     pytest.mark.docker,
