@@ -649,3 +649,20 @@ def test_a_time_limit_past_a_day_is_cut_and_said(tmp_path):
         "timeout_s": 86_400
     }
     assert "phase 'Final': execution_time_limit 200000 s is cut to 86400 s" in done.notes
+
+
+def test_a_task_without_inputs_is_the_platforms_error(tmp_path):
+    from runner.program.ingestion import run_code
+
+    root, _ = import_repo(tmp_path, tasks_bundle(tmp_path))
+    add_submission(root, "solution", BUNDLE / "solution")
+    repo = load_repo(root)
+    (submission,) = repo.submissions
+    inputs = tmp_path / "inputs"
+    shutil.copytree(BUNDLE / "dev_phase" / "input_data", inputs / "task1")
+    work = tmp_path / "work"
+    work.mkdir()
+    outcome = run_code(repo.challenges["seeds-mini"], submission, inputs, work, now=IN_DEVELOPMENT)
+    assert (outcome.status, outcome.message) == (
+        "error", "the hidden inputs hold no inputs/task2/"
+    )  # fmt: skip

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.errors import ConfigError, DataError
+from runner.errors import DataError
 from runner.program import ADAPTER, copy_file, copy_tree, unzip
 from runner.sandbox.spec import Layout
 
@@ -107,6 +107,9 @@ def run_code(
     assert program is not None and submission.code is not None
     phase = challenge.phase_at(now or datetime.now(UTC))
     folder = phase_inputs(inputs, phase.id if phase else None)
+    for task in program.tasks:
+        if not (folder / task).is_dir():  # the maintainer's data, not the participant's code
+            return RunOutcome("error", f"the hidden inputs hold no {folder.name}/{task}/")
     outcomes = []
     for task in program.tasks or ("",):
         work = work_dir / (task or "code")
@@ -115,8 +118,6 @@ def run_code(
             stage_app(challenge, submission.code, work / "app")
         except DataError as err:
             return RunOutcome("invalid", err.message, err.detail or "")
-        if task and not (folder / task).is_dir():
-            raise ConfigError(f"the hidden inputs hold no {task}/ for task {task!r}")
         outcome = run_submission(
             program.image, command(challenge), input_dir=folder / task if task else folder,
             submission_dir=work / "app", work_dir=work, limits=challenge.container,
