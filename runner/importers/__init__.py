@@ -65,18 +65,20 @@ def import_bundle(
     return done
 
 
-CHALLENGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
-
-
 def _check_names(challenge_id: str | None, key_env: str) -> None:
-    """Refuse names challenge.yaml would refuse, before anything is written."""
-    if challenge_id is not None and not CHALLENGE_ID.match(challenge_id):
+    """Refuse names challenge.yaml would refuse (its schema's patterns), before anything is
+    written."""
+    from runner.schemas import load_schema
+
+    schema = load_schema("challenge")
+    id_pattern = schema["properties"]["id"]["pattern"]
+    env_pattern = schema["definitions"]["envname"]["pattern"]
+    if challenge_id is not None and not re.match(id_pattern, challenge_id):
         raise ConfigError(
             f"--id {challenge_id!r}: a challenge id is lower-case letters, digits and dashes "
             "(at most 63), e.g. wheat-seeds"
         )
-    if not ENV_NAME.match(key_env):
+    if not re.match(env_pattern, key_env):
         raise ConfigError(
             f"--key-env {key_env!r}: an environment variable name in capitals, digits and _, "
             f"e.g. {re.sub(r'[^A-Z0-9_]', '_', key_env.upper())[:64] or 'CHALLENGE_KEY'}"
