@@ -110,17 +110,18 @@ def run_code(
     for task in program.tasks:
         if not (folder / task).is_dir():  # the maintainer's data, not the participant's code
             return RunOutcome("error", f"the hidden inputs hold no {folder.name}/{task}/")
+    app = work_dir / "app"  # read-only in every run: staged once for all tasks
+    try:
+        stage_app(challenge, submission.code, app)
+    except DataError as err:
+        return RunOutcome("invalid", err.message, err.detail or "")
     outcomes = []
     for task in program.tasks or ("",):
         work = work_dir / (task or "code")
         work.mkdir(mode=0o755)
-        try:
-            stage_app(challenge, submission.code, work / "app")
-        except DataError as err:
-            return RunOutcome("invalid", err.message, err.detail or "")
         outcome = run_submission(
             program.image, command(challenge), input_dir=folder / task if task else folder,
-            submission_dir=work / "app", work_dir=work, limits=challenge.container,
+            submission_dir=app, work_dir=work, limits=challenge.container,
             unsafe=unsafe, progress=progress, layout=INGESTION_LAYOUT,
             public_inputs=public_inputs, whole_output=True,
         )  # fmt: skip
