@@ -137,6 +137,13 @@ class RaisedIn:
     traceback: str
 
 
+@dataclass(frozen=True)
+class NotADict:
+    """``score`` returned something other than a dict, in a scoring image: its type's name."""
+
+    type_name: str
+
+
 def _checked(result: Any, names: list[str], where: str) -> Any:
     """The metric values ``score`` returned on a part, or the ``ScoringError`` saying why
     they cannot be used."""
@@ -145,7 +152,7 @@ def _checked(result: Any, names: list[str], where: str) -> Any:
     if isinstance(result, RaisedIn):
         return ScoringError(f"score() raised on the {where} split:\n{result.traceback}")
     if not isinstance(result, dict):
-        kind = getattr(result, "type_name", type(result).__name__)  # in an image: its name
+        kind = result.type_name if isinstance(result, NotADict) else type(result).__name__
         return ScoringError(f"score() returned {kind}, not a dict, on the {where} split")
     values = {}
     for name in names:

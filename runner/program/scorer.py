@@ -29,7 +29,7 @@ def score_in_image(
     challenge: Challenge, truth: Any, predictions: Any, parts: list[np.ndarray]
 ) -> list[Any]:
     """What ``score`` returned on each part (or a ``RaisedIn``), from one sandboxed run."""
-    from runner.customscore import RaisedIn
+    from runner.customscore import NotADict, RaisedIn
     from runner.sandbox import run_submission
     from runner.scoring import ScoringError
 
@@ -65,17 +65,10 @@ def score_in_image(
         elif "returned" in item:
             results.append(item["returned"])
         else:
-            results.append(_Returned(item.get("returned_type", "?")))
+            results.append(NotADict(item.get("returned_type", "?")))
     if len(results) != len(parts):
         raise ScoringError(f"the scorer answered {len(results)} of {len(parts)} parts")
     return results
-
-
-class _Returned:
-    """Stands for a value that was not a dict (the check names its type)."""
-
-    def __init__(self, type_name: str) -> None:
-        self.type_name = type_name
 
 
 def _stage(
