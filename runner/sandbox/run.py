@@ -212,13 +212,7 @@ def _verify(client: Any, run: _Run, container: Any, asked: dict) -> None:
         granted = libpod(client, "info")["host"]["security"].get("capabilities") or ""
         caps = frozenset(c.removeprefix("CAP_") for c in granted.split(",") if c)
     problems = mismatches(asked, container.attrs, libpod=inspect, engine_caps=caps)
-    if problems and not run.unsafe:
-        raise SandboxError(
-            "the container engine did not apply every sandbox control; nothing was run",
-            detail=f"{run.engine.kind} container {container.id[:12]}: " + "; ".join(problems),
-        )
-    for problem in problems:
-        log.warning("running WITHOUT a control (unsafe mode): %s", problem)
+    _refuse_unless_unsafe(run, container, problems, "nothing was run")
 
 
 def _verify_live(run: _Run, container: Any, asked: dict) -> None:
@@ -233,8 +227,15 @@ def _verify_live(run: _Run, container: Any, asked: dict) -> None:
         problems = problems if container.status == "running" else []
     if problems and not run.unsafe:
         container.kill()
+    _refuse_unless_unsafe(run, container, problems, "the run was stopped")
+
+
+def _refuse_unless_unsafe(run: _Run, container: Any, problems: list[str], done: str) -> None:
+    """Raise ``SandboxError`` for controls the engine did not apply (``done`` says what became
+    of the run); in unsafe mode, log each one and go on."""
+    if problems and not run.unsafe:
         raise SandboxError(
-            "the container engine did not apply every sandbox control; the run was stopped",
+            f"the container engine did not apply every sandbox control; {done}",
             detail=f"{run.engine.kind} container {container.id[:12]}: " + "; ".join(problems),
         )
     for problem in problems:
