@@ -29,8 +29,8 @@ LIMITS = ContainerSpec(timeout_s=20, memory="64m", cpus=0.5, pids=32, output_lim
 REFUSAL = (
     "the container engine cannot enforce: resource limits on a rootless podman with cgroup v1 "
     "(it ignores memory, swap, pids and CPU limits while /info claims them; use rootful Docker "
-    f"or rootful Podman); {ROOTLESS_OUTPUT_CAP}. Fix the host (cgroup controllers, runtime, "
-    "privileges) or pass --unsafe to run without these controls"
+    f"or Podman, or rootless Podman on cgroup v2); {ROOTLESS_OUTPUT_CAP}. Fix the host (cgroup "
+    "controllers, runtime, privileges) or pass --unsafe to run without these controls"
 )
 PROBE = (
     "{ cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ulimit -f; ulimit -n; }"
@@ -93,7 +93,7 @@ def test_unsafe_runs_it_without_the_limits_and_says_so(rootless_client, shared_d
     assert warnings[:2] == [
         "running WITHOUT resource limits on a rootless podman with cgroup v1 (it ignores "
         "memory, swap, pids and CPU limits while /info claims them; use rootful Docker or "
-        "rootful Podman) (unsafe mode)",
+        "Podman, or rootless Podman on cgroup v2) (unsafe mode)",
         f"running WITHOUT {ROOTLESS_OUTPUT_CAP} (unsafe mode)",
     ]
     unsafe = "running WITHOUT a control (unsafe mode): "

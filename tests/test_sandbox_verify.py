@@ -11,9 +11,12 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
+import os
 import re
 import socket
+import subprocess
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from runner.images import resolve_image
 from runner.models import BuildSpec, ContainerSpec, Submission
 from runner.sandbox import LABEL, check_engine, container_kwargs, run_submission
 from runner.sandbox.engine import ROOTLESS_OUTPUT_CAP
-from runner.sandbox.live import applied_limits, live_mismatches
+from runner.sandbox.live import applied_limits, live_mismatches, namespace_problems
 from runner.sandbox.verify import mismatches
 
 LIMITS = ContainerSpec(timeout_s=20, memory="64m", cpus=0.5, pids=32, output_limit="4m")
@@ -144,8 +147,9 @@ def test_rootless_podman_on_cgroup_v1_is_refused():
     assert caught.value.message == (
         "the container engine cannot enforce: resource limits on a rootless podman with cgroup "
         "v1 (it ignores memory, swap, pids and CPU limits while /info claims them; use rootful "
-        f"Docker or rootful Podman); {ROOTLESS_OUTPUT_CAP}. Fix the host (cgroup "
-        "controllers, runtime, privileges) or pass --unsafe to run without these controls"
+        "Docker or Podman, or rootless Podman on cgroup v2); "
+        f"{ROOTLESS_OUTPUT_CAP}. Fix the host (cgroup controllers, runtime, privileges) or pass "
+        "--unsafe to run without these controls"
     )
 
 
@@ -159,8 +163,9 @@ def test_rootless_docker_is_refused_on_either_cgroup_version():
             check_engine(rootless, LIMITS)
         assert caught.value.message.startswith(
             f"the container engine cannot enforce: resource limits on a rootless docker with "
-            f"cgroup v{version} ({why}; use rootful Docker or rootful Podman); output size cap "
-            "(a rootless engine cannot see the runner's tmpfs). Fix the host"
+            f"cgroup v{version} ({why}; use rootful Docker or Podman, or rootless Podman on "
+            "cgroup v2); output size cap (a rootless engine cannot see the runner's tmpfs). Fix "
+            "the host"
         )
 
 
@@ -392,3 +397,80 @@ def test_builds_are_refused_under_podman(tmp_path):
         "image builds need Docker: Podman's Docker-compatible build API gives RUN steps the "
         "host's network whatever is asked; build on a Docker runner"
     )
+
+
+def _rootless_v2(controllers=("cpu", "memory", "pids"), uid=None) -> FakeEngine:
+    """Rootless Podman on cgroup v2 as /libpod/info describes it (the real one runs in the
+    cgroup v2 guest: tests/test_sandbox_rootless_v2.py)."""
+    uid = os.geteuid() if uid is None else uid
+    return FakeEngine("Podman Engine", CgroupVersion="2", libpod_host={
+        "security": {"rootless": True}, "cgroupVersion": "v2",
+        "cgroupControllers": list(controllers),
+        "idMappings": {"uidmap": [{"container_id": 0, "host_id": uid, "size": 1}]},
+        "ociRuntime": {"name": "crun", "path": "/usr/bin/crun"},
+    })  # fmt: skip
+
+
+def test_rootless_podman_on_cgroup_v2_with_its_controllers_is_accepted(monkeypatch, tmp_path):
+    (tmp_path / "podman").write_text("#!/bin/sh\n")
+    (tmp_path / "podman").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert check_engine(_rootless_v2(), LIMITS) == []
+
+
+@pytest.mark.parametrize(
+    ("controllers", "lacking"),
+    [(("memory", "pids"), "cpu controller"), (("cpuset", "io"), "memory, pids, cpu controllers")],
+)
+def test_rootless_podman_without_delegated_controllers_is_refused(controllers, lacking):
+    with pytest.raises(SandboxError) as caught:
+        check_engine(_rootless_v2(controllers), LIMITS)
+    assert caught.value.message.startswith(
+        "the container engine cannot enforce: resource limits on a rootless podman with cgroup "
+        f"v2 whose user lacks the {lacking} (delegate them: Delegate=cpu memory pids in a "
+        "drop-in for user@.service, see hosting.md). Fix the host"
+    )
+
+
+def test_rootless_podman_of_another_user_or_without_the_command_is_refused(monkeypatch, tmp_path):
+    with pytest.raises(SandboxError) as caught:
+        check_engine(_rootless_v2(uid=os.geteuid() + 1), LIMITS)
+    assert f"the rootless engine runs as uid {os.geteuid() + 1}, the runner as uid" in str(
+        caught.value.message
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))  # no podman command here
+    with pytest.raises(SandboxError) as caught:
+        check_engine(_rootless_v2(), LIMITS)
+    gap = (
+        "output size cap (the podman command is missing on the runner: it mounts /output's "
+        "tmpfs in the rootless engine's namespace with `podman unshare`)"
+    )
+    assert caught.value.message.startswith(f"the container engine cannot enforce: {gap}. Fix")
+    assert check_engine(_rootless_v2(), LIMITS, unsafe=True) == [gap]  # said, then run
+
+
+def test_a_conmon_in_another_mount_namespace_is_refused():
+    """Rootless Podman: /output's tmpfs lives in the mount namespace of the runner's helper;
+    an engine whose conmon is elsewhere would not see it (tests/test_sandbox_rootless_v2.py
+    shows the real pair agree)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a mount namespace with unshare -m")
+    ours = Path(f"/proc/{os.getpid()}/ns/mnt")
+    other = subprocess.Popen(["unshare", "-m", "sleep", "60"])
+    try:
+        for _ in range(100):  # until unshare has moved into its namespace and exec'd sleep
+            if Path(f"/proc/{other.pid}/cmdline").read_bytes().startswith(b"sleep"):
+                break
+            time.sleep(0.05)
+        theirs = os.readlink(f"/proc/{other.pid}/ns/mnt")
+        assert theirs != os.readlink(ours)
+        assert namespace_problems(os.getpid(), ours) == []
+        assert namespace_problems(other.pid, ours) == [
+            f"/output's tmpfs is not where the engine mounts from (its conmon is in {theirs}, "
+            f"the tmpfs in {os.readlink(ours)}): run the runner as the engine's user with its "
+            "XDG_RUNTIME_DIR"
+        ]
+        assert "its conmon is in none" in namespace_problems(0, ours)[0]
+    finally:
+        other.kill()
+        other.wait()

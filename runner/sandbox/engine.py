@@ -3,15 +3,18 @@
 The sandbox fails closed: if the engine cannot enforce a memory, swap, pids or CPU limit, or
 the configured runtime is missing (or is gVisor with fewer than 128 pids, or without
 ``--oci-seccomp``, without which runsc ignores the seccomp profile), or the runner cannot
-cap ``/output``, or the engine is rootless (on cgroup v1 Podman ignores every resource limit
-while ``/info`` claims them; on cgroup v2 the runner's ``/output`` tmpfs is invisible to it
-and the limit checks untested there), nothing runs unless the operator passes the explicit
-``unsafe`` flag (then each gap is logged as a warning). What ``/info`` claims is only a first
-filter: ``verify.py`` reads back every control from each created container before it starts.
+cap ``/output``, or the engine is rootless but for Podman on cgroup v2 (on cgroup v1 Podman
+ignores every resource limit while ``/info`` claims them; rootless Docker is untested), or
+rootless Podman on cgroup v2 lacks a delegated controller or runs as another user than the
+runner (which mounts ``/output``'s tmpfs in its namespace), nothing runs unless the operator
+passes the explicit ``unsafe`` flag (then each gap is logged as a warning). What ``/info``
+claims is only a first filter: ``verify.py`` reads back every control from each created
+container before it starts.
 
-Engines: Docker (rootful) and Podman (rootful, through ``podman system service``; its
+Engines: Docker (rootful), Podman (rootful, through ``podman system service``; its
 Docker-compatible API ignores the ``runtime`` asked per container, so a runtime is accepted
-only when it is the service's own, ``podman --runtime NAME system service``). The runner talks
+only when it is the service's own, ``podman --runtime NAME system service``) and Podman
+rootless on cgroup v2 (``libpod.py`` creates its containers). The runner talks
 to whatever ``DOCKER_HOST`` names (docker-py's rule), e.g.
 ``DOCKER_HOST=unix:///run/challenge-runner-podman.sock``.
 """
@@ -45,7 +48,8 @@ GPU_RUNTIMES = {"nvidia"}  # engine runtimes that serve GPU device requests (NVI
 OUTPUT_CAP = "output size cap (mounting a tmpfs on the host needs root or passwordless sudo)"
 GVISOR_MIN_PIDS = 128
 ROOTLESS_OUTPUT_CAP = "output size cap (a rootless engine cannot see the runner's tmpfs)"
-USE_ROOTFUL = "use rootful Docker or rootful Podman"
+USE_ROOTFUL = "use rootful Docker or Podman, or rootless Podman on cgroup v2"
+ROOTLESS_CONTROLLERS = ("memory", "pids", "cpu")  # must be delegated to a rootless engine's user
 ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
@@ -73,6 +77,11 @@ class Engine:
     # the one asked per container): /libpod/info's host.ociRuntime. Docker: empty.
     runtime: str = ""
     runtime_path: str = ""
+    # Podman: the cgroup controllers its user may use (/libpod/info's host.cgroupControllers;
+    # rootless on cgroup v2, those delegated to the user) and the host uid it runs as (its
+    # user namespace maps 0 to it).
+    controllers: tuple[str, ...] = ()
+    uid: int | None = None
 
 
 def _info(client: Any) -> dict:
@@ -113,17 +122,53 @@ def describe_engine(client: Any) -> Engine:
     cgroup = str(info.get("CgroupVersion") or "1")
     if kind != "podman":
         return Engine(kind, rootless, cgroup)
-    host = libpod(client, "info").get("host") or {}
+    answer = libpod(client, "info")
+    host = answer.get("host") or {}
     rootless = rootless or (host.get("security") or {}).get("rootless") is not False
     cgroup = str(host.get("cgroupVersion") or cgroup).removeprefix("v")
     runtime = host.get("ociRuntime") or {}
     name, path = str(runtime.get("name") or ""), str(runtime.get("path") or "")
-    return Engine(kind, rootless, cgroup, name, path)
+    uids = (host.get("idMappings") or {}).get("uidmap") or []
+    uid = next((int(m["host_id"]) for m in uids if m.get("container_id") == 0), None)
+    controllers = tuple(str(c) for c in host.get("cgroupControllers") or ())
+    return Engine(kind, rootless, cgroup, name, path, controllers, uid)
+
+
+def supports_rootless(engine: Engine) -> bool:
+    """Rootless Podman on cgroup v2: the one rootless engine the runner can hold to every
+    control (with the controllers delegated, and /output mounted in its namespace)."""
+    return engine.rootless and engine.kind == "podman" and engine.cgroup_version == "2"
+
+
+def _rootless_gaps(engine: Engine) -> list[str]:
+    """What rootless Podman on cgroup v2 lacks here: delegated controllers, and what the
+    runner needs to mount /output's tmpfs in its namespace (``podman unshare``)."""
+    gaps = []
+    lacking = [name for name in ROOTLESS_CONTROLLERS if name not in engine.controllers]
+    if lacking:
+        gaps.append(
+            f"resource limits on a rootless podman with cgroup v2 whose user lacks the "
+            f"{', '.join(lacking)} controller{'s' if len(lacking) > 1 else ''} (delegate "
+            "them: Delegate=cpu memory pids in a drop-in for user@.service, see hosting.md)"
+        )
+    if shutil.which("podman") is None:
+        gaps.append(
+            "output size cap (the podman command is missing on the runner: it mounts "
+            "/output's tmpfs in the rootless engine's namespace with `podman unshare`)"
+        )
+    elif engine.uid != os.geteuid():
+        gaps.append(
+            f"output size cap (the rootless engine runs as uid {engine.uid}, the runner as "
+            f"uid {os.geteuid()}: run the runner as the engine's user)"
+        )
+    return gaps
 
 
 def _engine_gaps(engine: Engine, limits: ContainerSpec) -> list[str]:
     gaps = []
-    if engine.rootless and engine.cgroup_version != "2":
+    if supports_rootless(engine):
+        gaps += _rootless_gaps(engine)
+    elif engine.rootless and engine.cgroup_version != "2":
         gaps.append(
             f"resource limits on a rootless {engine.kind} with cgroup v1 (it ignores memory, "
             f"swap, pids and CPU limits while /info claims them; {USE_ROOTFUL})"
@@ -133,7 +178,7 @@ def _engine_gaps(engine: Engine, limits: ContainerSpec) -> list[str]:
             f"resource limits on a rootless {engine.kind} with cgroup v2 (not supported: the "
             f"runner's checks that they hold are untested there; {USE_ROOTFUL})"
         )
-    if engine.rootless:
+    if engine.rootless and not supports_rootless(engine):
         gaps.append(ROOTLESS_OUTPUT_CAP)
     if engine.kind == "podman" and limits.runtime and limits.runtime != engine.runtime:
         gaps.append(
@@ -189,8 +234,11 @@ def mount_prefix() -> list[str] | None:
 def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
     """The controls of DESIGN §5 this engine and host cannot enforce (empty: all good)."""
     info = _info(client)
-    missing = [name for key, name in _CGROUP_CONTROLS.items() if not info.get(key)]
     engine = describe_engine(client)
+    # Rootless Podman's compatible /info judges by the service's own cgroup (4.3 says no swap
+    # and no CPU limit with every controller delegated): its controllers say it instead.
+    flags = {} if supports_rootless(engine) else _CGROUP_CONTROLS
+    missing = [name for key, name in flags.items() if not info.get(key)]
     engine_gaps = _engine_gaps(engine, limits)
     missing += engine_gaps
     refused_runtime = any(gap.startswith("runtime ") for gap in engine_gaps)
@@ -209,7 +257,7 @@ def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
         missing.append(f"runtime {limits.runtime!r} (not installed in the engine)")
     elif runtime and _is_gvisor(runtime) and engine.kind != "podman":
         missing += _gvisor_gaps(limits, runtime)
-    if mount_prefix() is None:
+    if not engine.rootless and mount_prefix() is None:
         missing.append(OUTPUT_CAP)
     if limits.gpus and not set(info.get("Runtimes") or {}) & GPU_RUNTIMES:
         missing.append(

@@ -12,6 +12,7 @@ container that already exited), nothing is read and None is returned: the read-b
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -100,6 +101,23 @@ def gvisor_problems(pid: int, proc: Path = Path("/proc")) -> list[str]:
     if args[0] != b"runsc-sandbox" or b"--oci-seccomp=true" in args:
         return []
     return ["gVisor runs without --oci-seccomp (it ignores the seccomp profile)"]
+
+
+def namespace_problems(conmon_pid: int, namespace: Path) -> list[str]:
+    """Rootless Podman: the container's mounts were made in its conmon's mount namespace,
+    which must be ``namespace``, where the runner mounted /output's tmpfs (else the container
+    wrote beside the tmpfs, uncapped, or could not write at all)."""
+    try:
+        engine_ns = os.readlink(f"/proc/{conmon_pid}/ns/mnt") if conmon_pid > 0 else "none"
+        ours = os.readlink(namespace)
+    except OSError as err:
+        engine_ns, ours = f"unreadable ({err.strerror})", "?"
+    if engine_ns == ours:
+        return []
+    return [
+        f"/output's tmpfs is not where the engine mounts from (its conmon is in {engine_ns}, "
+        f"the tmpfs in {ours}): run the runner as the engine's user with its XDG_RUNTIME_DIR"
+    ]
 
 
 def live_mismatches(asked: dict, applied: dict[str, int | None]) -> list[str]:

@@ -20,12 +20,14 @@ import contextlib
 import errno
 import logging
 import os
+import select
 import shutil
 import stat
 import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from runner.errors import SandboxError
@@ -38,11 +40,21 @@ MAX_FILES = 4096  # nr_inodes of the tmpfs: creating millions of empty files is 
 _CHUNK = 1 << 20
 
 
+def _tmpfs_options(limit: int, mode: str) -> str:
+    return f"size={limit},nr_inodes={MAX_FILES},uid=65534,gid=65534,mode={mode}"
+
+
 def _mount_tmpfs(path: Path, limit: int, prefix: list[str], deadline: int) -> None:
     # Root reads the files back, so 0700 keeps them private; a sudo runner needs to traverse.
     mode = "0700" if not prefix else "0755"
-    options = f"size={limit},nr_inodes={MAX_FILES},uid=65534,gid=65534,mode={mode}"
-    cmd = [*prefix, "mount", "-t", "tmpfs", "-o", f"{options},nosuid,nodev,noexec"]
+    cmd = [
+        *prefix,
+        "mount",
+        "-t",
+        "tmpfs",
+        "-o",
+        f"{_tmpfs_options(limit, mode)},nosuid,nodev,noexec",
+    ]
     done = subprocess.run(
         [*cmd, f"{MOUNT_SOURCE}@{deadline}", str(path)],
         capture_output=True,
@@ -63,25 +75,92 @@ def unmount(path: Path, prefix: list[str]) -> None:
         subprocess.run([*prefix, "umount", "-l", str(path)], capture_output=True, check=False)
 
 
+UNSHARE = ["podman", "unshare"]  # the mount prefix for rootless Podman (see _unshared_tmpfs)
+# Run by `podman unshare` in rootless Podman's user and mount namespace: mount $2 on $3 with
+# options $1, say its pid, hold the mount until the runner closes standard input (or dies),
+# then unmount it.
+_HOLD_TMPFS = (
+    'mount -t tmpfs -o "$1" "$2" "$3" || exit; echo "$$"; '
+    'read -r _; umount "$3" 2>/dev/null || umount -l "$3"'
+)
+_UNSHARE_WAIT_S = 60
+
+
+@dataclass(frozen=True)
+class Output:
+    """``/output`` on the runner: ``path`` is what the container mounts, ``view`` where the
+    runner reads what it holds, and ``namespace`` (``/proc/<pid>/ns/mnt``) the mount
+    namespace holding its tmpfs when that is not the runner's (rootless Podman), else None."""
+
+    path: Path
+    view: Path
+    namespace: Path | None = None
+
+
+@contextlib.contextmanager
+def _unshared_tmpfs(path: Path, options: str, source: str) -> Iterator[Output]:
+    """Mount the tmpfs inside rootless Podman's namespace and yield where the runner reads it.
+
+    A rootless engine lives in a user and mount namespace of its own (kept by its pause
+    process): a tmpfs mounted on the host is invisible there, and the runner cannot mount
+    one anyway. ``podman unshare`` enters that namespace, where the runner's user is root
+    and may mount a tmpfs; a helper holds it there for the run. The runner reads what the
+    container wrote through the helper's view, ``/proc/<pid>/root``; ``run.py`` checks that
+    the engine's conmon is in the same namespace (``Output.namespace``).
+    """
+    helper = subprocess.Popen(
+        [*UNSHARE, "sh", "-c", _HOLD_TMPFS, "sh", options, source, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert helper.stdin is not None and helper.stdout is not None
+    try:
+        ready, _, _ = select.select([helper.stdout], [], [], _UNSHARE_WAIT_S)
+        pid = (helper.stdout.readline() if ready else "").strip()
+        if not pid.isdigit():
+            helper.kill()
+            raise SandboxError(
+                "cannot mount the size-capped /output directory in the rootless engine's namespace",
+                detail=f"podman unshare mount: {helper.communicate()[1].strip()}",
+            )
+        proc = Path(f"/proc/{pid}")
+        yield Output(path, proc / "root" / path.relative_to("/"), proc / "ns" / "mnt")
+    finally:
+        helper.stdin.close()  # the helper unmounts and ends
+        try:
+            helper.wait(timeout=_UNSHARE_WAIT_S)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            log.warning("the helper holding %s did not end; killed", path)
+
+
 @contextlib.contextmanager
 def capped_output(
     work_dir: Path, limit: int, prefix: list[str] | None, deadline: int
-) -> Iterator[Path]:
+) -> Iterator[Output]:
     """A fresh directory for ``/output``, capped at ``limit`` bytes; removed on exit.
 
-    ``prefix`` is how to run mount (``[]`` as root, ``["sudo", "-n"]``), or None for the
-    unsafe fallback (an unmounted directory the sandbox user may write). ``deadline`` (Unix
-    time) goes into the mount's source name, so an orphan can be reaped (``reap.py``).
+    ``prefix`` is how to run mount (``[]`` as root, ``["sudo", "-n"]``, ``UNSHARE`` in
+    rootless Podman's namespace), or None for the unsafe fallback (an unmounted directory
+    the sandbox user may write). ``deadline`` (Unix time) goes into the mount's source name,
+    so an orphan can be reaped (``reap.py``; a rootless helper unmounts when its runner dies).
     """
-    path = Path(tempfile.mkdtemp(prefix="output-", dir=work_dir))
+    path = Path(tempfile.mkdtemp(prefix="output-", dir=work_dir)).resolve()
     mounted = False
     try:
         if prefix is None:
             path.chmod(0o777)  # unsafe fallback: no cap but fsize, checked afterwards
+            yield Output(path, path)
+        elif prefix == UNSHARE:
+            options = f"{_tmpfs_options(limit, '0755')},nosuid,nodev,noexec"
+            with _unshared_tmpfs(path, options, f"{MOUNT_SOURCE}@{deadline}") as output:
+                yield output
         else:
             _mount_tmpfs(path, limit, prefix, deadline)
             mounted = True
-        yield path
+            yield Output(path, path)
     finally:
         if mounted:
             unmount(path, prefix or [])

@@ -39,9 +39,22 @@ from runner.sandbox.engine import (
     get_client,
     libpod,
     mount_prefix,
+    supports_rootless,
 )
-from runner.sandbox.live import applied_limits, gvisor_problems, live_mismatches
-from runner.sandbox.output import capped_output, collect_folder, collect_predictions
+from runner.sandbox.libpod import create as libpod_create
+from runner.sandbox.live import (
+    applied_limits,
+    gvisor_problems,
+    live_mismatches,
+    namespace_problems,
+)
+from runner.sandbox.output import (
+    UNSHARE,
+    Output,
+    capped_output,
+    collect_folder,
+    collect_predictions,
+)
 from runner.sandbox.reap import reap_expired
 from runner.sandbox.spec import SANDBOX_LAYOUT, Layout, container_kwargs, parse_size
 from runner.sandbox.verify import mismatches
@@ -215,13 +228,17 @@ def _verify(client: Any, run: _Run, container: Any, asked: dict) -> None:
     _refuse_unless_unsafe(run, container, problems, "nothing was run")
 
 
-def _verify_live(run: _Run, container: Any, asked: dict) -> None:
-    """Kill the started container unless the kernel applies its limits (where visible)."""
+def _verify_live(client: Any, run: _Run, container: Any, asked: dict, output: Output) -> None:
+    """Kill the started container unless the kernel applies its limits (where visible) and,
+    for rootless Podman, the engine mounted /output in the namespace holding its tmpfs."""
     container.reload()
     pid = int(container.attrs["State"].get("Pid") or 0)
     applied = applied_limits(pid)
     problems = live_mismatches(asked, applied) if applied is not None else []
     problems += gvisor_problems(pid) if pid > 0 else []
+    if output.namespace is not None:
+        state = libpod(client, f"containers/{container.id}/json").get("State") or {}
+        problems += namespace_problems(int(state.get("ConmonPid") or 0), output.namespace)
     if problems:  # the pid may have exited and been reused: trust only a running container
         container.reload()
         problems = problems if container.status == "running" else []
@@ -245,25 +262,28 @@ def _refuse_unless_unsafe(run: _Run, container: Any, problems: list[str], done: 
 def _execute(client: Any, run: _Run, say: Progress) -> RunOutcome:
     limit = parse_size(run.limits.output_limit)
     deadline = int(time.time() + run.limits.timeout_s + KILL_WAIT_S + REAP_MARGIN_S)
-    with capped_output(run.work_dir, limit, run.mount, deadline) as out_dir:
+    with capped_output(run.work_dir, limit, run.mount, deadline) as output:
         kwargs = container_kwargs(
             run.image, run.command, run.limits, input_dir=run.input_dir,
-            submission_dir=run.submission_dir, output_dir=out_dir, run_id=run.run_id,
+            submission_dir=run.submission_dir, output_dir=output.path, run_id=run.run_id,
             deadline=deadline, engine_kind=run.engine.kind, layout=run.layout,
         )  # fmt: skip
         container = None
         try:
-            container = client.containers.create(**kwargs)
+            if supports_rootless(run.engine):  # its compatible create drops the ulimits
+                container = libpod_create(client, kwargs)
+            else:
+                container = client.containers.create(**kwargs)
             _verify(client, run, container, kwargs)
             say(f"running the submission (time limit {run.limits.timeout_s:g} s)")
             started = time.monotonic()
             container.start()
-            _verify_live(run, container, asked=kwargs)
+            _verify_live(client, run, container, kwargs, output)
             timed_out = _wait(container, run.limits.timeout_s, say)
             duration = time.monotonic() - started
             container.reload()
             state = container.attrs["State"]
-            status, message, copy = _classify(run, state, timed_out, out_dir)
+            status, message, copy = _classify(run, state, timed_out, output.view)
             detail = (
                 f"container {container.id[:12]} image {run.image} exit_code={state.get('ExitCode')}"
                 f" oom_killed={state.get('OOMKilled')} timed_out={timed_out}"
@@ -296,8 +316,9 @@ def _prepare(
     if any(name.startswith("GPUs ") for name in missing):  # told to run anyway: on the CPU
         limits = replace(limits, gpus=0)
     no_cap = any(name.startswith("output size cap") for name in missing)
-    mount = None if no_cap else mount_prefix()
-    return limits, mount, describe_engine(client), _check_image(client, image)
+    engine = describe_engine(client)
+    mount = None if no_cap else UNSHARE if supports_rootless(engine) else mount_prefix()
+    return limits, mount, engine, _check_image(client, image)
 
 
 def run_submission(

@@ -15,6 +15,7 @@ Podman the runtime and log cap come from its own ``/libpod`` inspect.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from runner.errors import ConfigError
@@ -114,12 +115,24 @@ def _bytes(text: str) -> int:
         return 0
 
 
+_DECIMAL = re.compile(r"^(\d+(?:\.\d+)?)([kMGT]?)B$")
+
+
+def _podman_size(text: str) -> int:
+    """Podman's inspect prints sizes in decimal units to 4 digits ("1.049MB", "1MB")."""
+    if match := _DECIMAL.match(text):
+        return int(float(match[1]) * 1000 ** " kMGT".index(match[2] or " "))
+    return _bytes(text)
+
+
 def _log_cap(asked: dict, host: dict, libpod: dict | None) -> str | None:
     want = parse_size(asked["log_config"]["Config"]["max-size"])
-    if libpod is not None:  # Podman keeps the cap as LogConfig.Size in its own inspect
+    if libpod is not None:  # Podman keeps the cap as LogConfig.Size in its own inspect, which
+        # its compatible create parses as decimal ("1m" is 1 MB): no more than asked will do
         got = (libpod.get("HostConfig") or {}).get("LogConfig", {}).get("Size") or "0"
-    else:
-        got = ((host.get("LogConfig") or {}).get("Config") or {}).get("max-size") or "0"
+        size = _podman_size(got)
+        return None if 0 < size <= want * 1.001 else f"log max-size is {got!r}, asked {want}"
+    got = ((host.get("LogConfig") or {}).get("Config") or {}).get("max-size") or "0"
     return None if _bytes(got) == want else f"log max-size is {got!r}, asked {want}"
 
 
