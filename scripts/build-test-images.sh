@@ -119,6 +119,7 @@ build_python() {
 
 python_stand_in() {
     local tag="${PYTHON_BASE%@*}"
+    case " ${ENGINES[*]} " in *" docker "*) ;; *) return ;; esac  # Docker only (see above)
     if docker image inspect "$tag" >/dev/null 2>&1; then log "$tag exists; skipping"; return; fi
     printf 'FROM %s\nLABEL org.challenge-runner.stands-for=%s\n' "$PYTHON_TAG" "$PYTHON_BASE" \
         | docker build --quiet --tag "$tag" - >/dev/null

@@ -53,4 +53,11 @@ if [ "${CHALLENGE_RUNNER_NO_PODMAN:-0}" != 1 ]; then
   bash scripts/podman-rootless-service.sh
 fi
 # --- end Podman ---
+# --- The cgroup v2 guest for `pytest -m cgroup2` (run there by tests/test_cgroup2_vm.py):
+# qemu and a Debian guest with rootless Podman, built once and cached by its inputs
+# (scripts/cgroup2-vm.sh); skip with CHALLENGE_RUNNER_NO_VM=1. ---
+if [ "${CHALLENGE_RUNNER_NO_VM:-0}" != 1 ]; then
+  echo "==> the cgroup v2 guest (scripts/cgroup2-vm.sh build)"
+  bash scripts/cgroup2-vm.sh build
+fi
 echo "==> done"

@@ -22,6 +22,12 @@ service ``scripts/podman-service.sh`` starts with runtime runsc at
 ``rootless_client`` (marked ``rootless``) is rootless Podman, run by an unprivileged user
 (``scripts/podman-rootless-service.sh``) at ``CHALLENGE_RUNNER_ROOTLESS_HOST``;
 ``CHALLENGE_RUNNER_REQUIRE_ROOTLESS=1`` turns its skip into a failure.
+Tests marked ``cgroup2`` run on rootless Podman with delegated cgroup v2 controllers
+("cgroup2" engine: the service of the user the tests run as, at
+``CHALLENGE_RUNNER_CGROUP2_HOST``), which only the guest of ``scripts/cgroup2-vm.sh`` has:
+outside it (``CHALLENGE_RUNNER_IN_CGROUP2_VM`` unset) they are deselected, and
+tests/test_cgroup2_vm.py (marked ``rootless``) boots the guest and runs them there, where
+``CHALLENGE_RUNNER_REQUIRE_CGROUP2=1`` turns their skips into failures.
 
 ``keys``, ``data_cache`` and ``packed`` (age keys, a hidden-data cache folder, a packed
 archive) come from ``hidden_data``, for the ``test_data_*`` files.
@@ -118,6 +124,11 @@ def engine_client(request):
         yield client
         client.close()
         return
+    if request.param == "cgroup2":  # rootless Podman on cgroup v2, in the guest
+        client = request.getfixturevalue("cgroup2_client")
+        client.engine_name = "podman"  # the user's own store (the guest loaded the images)
+        yield client
+        return
     if request.param == "podman-gvisor":  # the Podman service whose runtime is runsc
         try:
             client = docker.DockerClient(base_url=PODMAN_GVISOR_HOST)
@@ -159,6 +170,36 @@ def rootless_client():
     client.close()
 
 
+IN_CGROUP2_VM = os.environ.get("CHALLENGE_RUNNER_IN_CGROUP2_VM") == "1"
+CGROUP2_HOST = os.environ.get(
+    "CHALLENGE_RUNNER_CGROUP2_HOST", f"unix:///run/user/{os.getuid()}/podman/podman.sock"
+)
+
+
+@pytest.fixture(scope="session")
+def cgroup2_client():
+    """Rootless Podman of this user on cgroup v2 (the guest of scripts/cgroup2-vm.sh)."""
+    if not Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        pytest.skip("this host has cgroup v1: the cgroup2 tests run in scripts/cgroup2-vm.sh")
+    try:
+        client = docker.DockerClient(base_url=CGROUP2_HOST)
+        client.ping()
+    except Exception as err:  # no rootless service: skip with the reason
+        pytest.skip(f"no rootless Podman service at {CGROUP2_HOST}: {err}")
+    yield client
+    client.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Outside the cgroup v2 guest, leave the cgroup2 tests to it (tests/test_cgroup2_vm.py)."""
+    if IN_CGROUP2_VM:
+        return
+    kept = [item for item in items if not item.get_closest_marker("cgroup2")]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def _gvisor_client(docker_client):
     runtime = gvisor_runtime(docker_client)
     if runtime is None:
@@ -186,6 +227,7 @@ def engine_python(engine_client) -> str:
 _REQUIRED = {
     "podman": "CHALLENGE_RUNNER_REQUIRE_PODMAN",
     "rootless": "CHALLENGE_RUNNER_REQUIRE_ROOTLESS",
+    "cgroup2": "CHALLENGE_RUNNER_REQUIRE_CGROUP2",
     "gvisor": "CHALLENGE_RUNNER_REQUIRE_GVISOR",
     "docker": "CHALLENGE_RUNNER_REQUIRE_DOCKER",
     "browser": "CHALLENGE_RUNNER_REQUIRE_BROWSER",
@@ -202,7 +244,7 @@ def pytest_runtest_makereport(item, call):
         return
     # A Podman or gVisor run of a docker-marked test answers to that requirement only.
     required = _REQUIRED
-    for engine in ("podman", "gvisor"):
+    for engine in ("podman", "gvisor", "cgroup2"):
         if item.get_closest_marker(engine):
             required = {engine: _REQUIRED[engine]}
     for marker, variable in required.items():
