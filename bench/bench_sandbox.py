@@ -4,7 +4,12 @@ Both run the busybox test image doing the same work (write a 3-line predictions.
 /output), interleaved so drift in the machine's load hits both alike. Prints both medians,
 the difference and the ratio; the target is at most 1.0 s of added median wall time.
 
-    python bench/bench_sandbox.py [--runs 7]
+    python bench/bench_sandbox.py [--runs 7] [--cli podman]
+
+``--cli podman``: the bare run is ``podman run --rm`` and the runner talks to ``DOCKER_HOST``,
+e.g. rootless Podman in the cgroup v2 guest (where the image is already loaded):
+``bash scripts/cgroup2-vm.sh run --images challenge-runner/busybox:test --
+python3 bench/bench_sandbox.py --cli podman``.
 """
 
 from __future__ import annotations
@@ -28,15 +33,13 @@ SCRIPT = "printf 'id,y\\n1,0.5\\n2,0.25\\n' >/output/predictions.csv"
 TARGET_S = 1.0
 
 
-def bare(scratch: Path) -> float:
-    """The same work with the docker CLI and no controls but the output mount."""
+def bare(scratch: Path, cli: str = "docker") -> float:
+    """The same work with the engine's CLI and no controls but the output mount."""
     output = Path(tempfile.mkdtemp(dir=scratch))
     output.chmod(0o777)
+    run = [cli, "run", "--rm", "--network", "none", "-v", f"{output}:/output", IMAGE]
     started = time.perf_counter()
-    subprocess.run(
-        ["docker", "run", "--rm", "-v", f"{output}:/output", IMAGE, "sh", "-c", SCRIPT],
-        check=True,
-    )
+    subprocess.run([*run, "sh", "-c", SCRIPT], check=True)
     elapsed = time.perf_counter() - started
     assert (output / "predictions.csv").read_text().count("\n") == 3
     return elapsed
@@ -57,16 +60,20 @@ def runner(client, scratch: Path, inputs: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--cli", choices=["docker", "podman"], default="docker")
     args = parser.parse_args(argv)
-    subprocess.run(["bash", str(ROOT / "scripts" / "build-test-images.sh"), "busybox"], check=True)
+    if args.cli == "docker":
+        build = ROOT / "scripts" / "build-test-images.sh"
+        subprocess.run(["bash", str(build), "busybox"], check=True)
     client = docker.from_env()
     with tempfile.TemporaryDirectory() as tmp:
         scratch, inputs = Path(tmp), Path(tmp) / "inputs"
         inputs.mkdir()
-        bare(scratch), runner(client, scratch, inputs)  # warm caches, not measured
-        times: dict[str, list[float]] = {"docker run --rm": [], "run_submission": []}
+        bare(scratch, args.cli), runner(client, scratch, inputs)  # warm caches, not measured
+        base_name = f"{args.cli} run --rm"
+        times: dict[str, list[float]] = {base_name: [], "run_submission": []}
         for _ in range(args.runs):
-            times["docker run --rm"].append(bare(scratch))
+            times[base_name].append(bare(scratch, args.cli))
             times["run_submission"].append(runner(client, scratch, inputs))
     base, ours = (statistics.median(v) for v in times.values())
     for name, values in times.items():
