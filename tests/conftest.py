@@ -68,6 +68,16 @@ PODMAN_HOST = os.environ.get(
 )
 
 
+def connect_or_skip(url: str, what: str):
+    """A client for the engine at ``url`` that answers, or a skip naming ``what`` is missing."""
+    try:
+        client = docker.DockerClient(base_url=url)
+        client.ping()
+    except Exception as err:  # no such service: skip with the reason
+        pytest.skip(f"no {what} at {url}: {err}")
+    return client
+
+
 def _lock_path() -> Path:
     # Per user: a lock file another user created in /tmp could not be opened for writing.
     return Path(tempfile.gettempdir()) / f"challenge-runner-test-images-{os.getuid()}.lock"
@@ -130,21 +140,13 @@ def engine_client(request):
         yield client
         return
     if request.param == "podman-gvisor":  # the Podman service whose runtime is runsc
-        try:
-            client = docker.DockerClient(base_url=PODMAN_GVISOR_HOST)
-            client.ping()
-        except Exception as err:  # no such service: skip with the reason
-            pytest.skip(f"no Podman service under gVisor at {PODMAN_GVISOR_HOST}: {err}")
+        client = connect_or_skip(PODMAN_GVISOR_HOST, "Podman service under gVisor")
         client.engine_name = "podman"  # the rootful store: images as for the first service
         client.sandbox_runtime = "runsc"
         yield client
         client.close()
         return
-    try:
-        client = docker.DockerClient(base_url=PODMAN_HOST)
-        client.ping()
-    except Exception as err:  # no Podman service: skip with the reason
-        pytest.skip(f"no Podman service at {PODMAN_HOST}: {err}")
+    client = connect_or_skip(PODMAN_HOST, "Podman service")
     client.engine_name = "podman"  # for the images' build script
     yield client
     client.close()
@@ -161,11 +163,7 @@ ROOTLESS_HOST = os.environ.get(
 @pytest.fixture(scope="session")
 def rootless_client():
     """A client for rootless Podman (``scripts/podman-rootless-service.sh``); skips if absent."""
-    try:
-        client = docker.DockerClient(base_url=ROOTLESS_HOST)
-        client.ping()
-    except Exception as err:  # no rootless service: skip with the reason
-        pytest.skip(f"no rootless Podman service at {ROOTLESS_HOST}: {err}")
+    client = connect_or_skip(ROOTLESS_HOST, "rootless Podman service")
     yield client
     client.close()
 
@@ -181,11 +179,7 @@ def cgroup2_client():
     """Rootless Podman of this user on cgroup v2 (the guest of scripts/cgroup2-vm.sh)."""
     if not Path("/sys/fs/cgroup/cgroup.controllers").exists():
         pytest.skip("this host has cgroup v1: the cgroup2 tests run in scripts/cgroup2-vm.sh")
-    try:
-        client = docker.DockerClient(base_url=CGROUP2_HOST)
-        client.ping()
-    except Exception as err:  # no rootless service: skip with the reason
-        pytest.skip(f"no rootless Podman service at {CGROUP2_HOST}: {err}")
+    client = connect_or_skip(CGROUP2_HOST, "rootless Podman service")
     yield client
     client.close()
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import docker
 import pytest
-from conftest import PODMAN_HOST
+from conftest import PODMAN_HOST, connect_or_skip
 
 from runner.models import ContainerSpec
 from runner.sandbox import libpod as podman_api
@@ -29,11 +28,7 @@ PROBE = (
 
 @pytest.fixture
 def podman_client():
-    try:
-        client = docker.DockerClient(base_url=PODMAN_HOST)
-        client.ping()
-    except Exception as err:  # no Podman service: skip with the reason
-        pytest.skip(f"no Podman service at {PODMAN_HOST}: {err}")
+    client = connect_or_skip(PODMAN_HOST, "Podman service")
     client.engine_name = "podman"
     yield client
     client.close()

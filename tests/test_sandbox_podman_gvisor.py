@@ -18,7 +18,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from conftest import BUSYBOX_IMAGE, PODMAN_HOST
+from conftest import BUSYBOX_IMAGE, PODMAN_HOST, connect_or_skip
 
 from runner.models import ContainerSpec
 from runner.sandbox import run_submission
@@ -36,11 +36,7 @@ GVISOR_VERSION = "Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016"
 
 @pytest.fixture(scope="session")
 def gvisor_podman():
-    try:
-        client = docker.DockerClient(base_url=GVISOR_HOST)
-        client.ping()
-    except Exception as err:  # no such service: skip with the reason
-        pytest.skip(f"no Podman service under gVisor at {GVISOR_HOST}: {err}")
+    client = connect_or_skip(GVISOR_HOST, "Podman service under gVisor")
     client.images.get(BUSYBOX_IMAGE)  # the rootful store, shared with scripts' first service
     yield client
     client.close()
