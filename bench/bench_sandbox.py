@@ -9,7 +9,7 @@ the difference and the ratio; the target is at most 1.0 s of added median wall t
 ``--cli podman``: the bare run is ``podman run --rm`` and the runner talks to ``DOCKER_HOST``,
 e.g. rootless Podman in the cgroup v2 guest (where the image is already loaded):
 ``bash scripts/cgroup2-vm.sh run --images challenge-runner/busybox:test --
-python3 bench/bench_sandbox.py --cli podman``.
+env PYTHONPATH=/opt/site:/home/runner/repo python3 bench/bench_sandbox.py --cli podman``.
 """
 
 from __future__ import annotations

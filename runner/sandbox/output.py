@@ -41,20 +41,14 @@ _CHUNK = 1 << 20
 
 
 def _tmpfs_options(limit: int, mode: str) -> str:
-    return f"size={limit},nr_inodes={MAX_FILES},uid=65534,gid=65534,mode={mode}"
+    owner = f"uid=65534,gid=65534,mode={mode}"  # the sandbox user's
+    return f"size={limit},nr_inodes={MAX_FILES},{owner},nosuid,nodev,noexec"
 
 
 def _mount_tmpfs(path: Path, limit: int, prefix: list[str], deadline: int) -> None:
     # Root reads the files back, so 0700 keeps them private; a sudo runner needs to traverse.
     mode = "0700" if not prefix else "0755"
-    cmd = [
-        *prefix,
-        "mount",
-        "-t",
-        "tmpfs",
-        "-o",
-        f"{_tmpfs_options(limit, mode)},nosuid,nodev,noexec",
-    ]
+    cmd = [*prefix, "mount", "-t", "tmpfs", "-o", _tmpfs_options(limit, mode)]
     done = subprocess.run(
         [*cmd, f"{MOUNT_SOURCE}@{deadline}", str(path)],
         capture_output=True,
@@ -154,7 +148,7 @@ def capped_output(
             path.chmod(0o777)  # unsafe fallback: no cap but fsize, checked afterwards
             yield Output(path, path)
         elif prefix == UNSHARE:
-            options = f"{_tmpfs_options(limit, '0755')},nosuid,nodev,noexec"
+            options = _tmpfs_options(limit, "0755")
             with _unshared_tmpfs(path, options, f"{MOUNT_SOURCE}@{deadline}") as output:
                 yield output
         else:
