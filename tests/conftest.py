@@ -174,6 +174,16 @@ CGROUP2_HOST = os.environ.get(
 )
 
 
+def engine_namespace_mounts() -> str:
+    """/proc/self/mounts inside this user's rootless Podman namespace (where the runner
+    mounts /output's tmpfs for it)."""
+    done = subprocess.run(
+        ["podman", "unshare", "cat", "/proc/self/mounts"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 @pytest.fixture(scope="session")
 def cgroup2_client():
     """Rootless Podman of this user on cgroup v2 (the guest of scripts/cgroup2-vm.sh)."""

@@ -11,7 +11,6 @@ import contextlib
 import ipaddress
 import resource
 import socket
-import subprocess
 import threading
 import uuid
 from dataclasses import dataclass, replace
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import docker.errors
 import pytest
-from conftest import IN_CGROUP2_VM
+from conftest import IN_CGROUP2_VM, engine_namespace_mounts
 
 from runner.models import ContainerSpec
 from runner.sandbox import RUN_LABEL, RunOutcome, run_submission
@@ -85,10 +84,7 @@ def assert_clean(client, arena: Arena, outcome: RunOutcome) -> None:
     assert sorted(p.name for p in arena.work_dir.iterdir()) == expected
     assert str(arena.work_dir) not in Path("/proc/mounts").read_text()
     if getattr(client, "engine_name", "") == "podman" and IN_CGROUP2_VM:  # rootless: its own
-        mounts = subprocess.run(  # mount namespace, where /output's tmpfs was
-            ["podman", "unshare", "cat", "/proc/self/mounts"], capture_output=True, text=True
-        )
-        assert mounts.returncode == 0 and str(arena.work_dir) not in mounts.stdout
+        assert str(arena.work_dir) not in engine_namespace_mounts()  # mount namespace too
     assert arena.token not in outcome.message
     assert arena.token not in outcome.detail
     if outcome.predictions:

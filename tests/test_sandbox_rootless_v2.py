@@ -12,11 +12,10 @@ run; the runner checks that the engine mounted it from the namespace holding tha
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BUSYBOX_IMAGE
+from conftest import BUSYBOX_IMAGE, engine_namespace_mounts
 
 from runner.models import ContainerSpec
 from runner.sandbox import check_engine, run_submission
@@ -42,14 +41,6 @@ def dirs(tmp_path: Path) -> dict:
 def _run(client, dirs: dict, script: str, **limits):
     limits = ContainerSpec(**{**LIMITS.__dict__, **limits})
     return run_submission(BUSYBOX_IMAGE, ["sh", "-c", script], **dirs, limits=limits, client=client)
-
-
-def _namespace_mounts() -> str:
-    done = subprocess.run(
-        ["podman", "unshare", "cat", "/proc/self/mounts"], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_the_engine_is_rootless_podman_with_delegated_controllers(cgroup2_client):
@@ -129,7 +120,7 @@ def test_output_is_capped_and_its_tmpfs_gone_after_the_run(cgroup2_client, dirs)
     log = outcome.detail.split("---")[-1]
     assert "big=1" in log  # the write failed at the cap (ENOSPC), the host disk untouched
     assert " 4096 " in log.split("big=1")[1]  # a 4096 KiB tmpfs
-    assert str(dirs["work_dir"]) not in _namespace_mounts()
+    assert str(dirs["work_dir"]) not in engine_namespace_mounts()
     assert sorted(p.name for p in dirs["work_dir"].iterdir()) == sorted(
         ["in", "sub", outcome.predictions.name]
     )

@@ -231,10 +231,11 @@ def mount_prefix() -> list[str] | None:
     return ["sudo", "-n"] if probe.returncode == 0 else None
 
 
-def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
-    """The controls of DESIGN §5 this engine and host cannot enforce (empty: all good)."""
+def missing_controls(client: Any, limits: ContainerSpec, engine: Engine | None = None) -> list[str]:
+    """The controls of DESIGN §5 this engine and host cannot enforce (empty: all good).
+    ``engine``: ``describe_engine(client)``, when the caller has it already."""
     info = _info(client)
-    engine = describe_engine(client)
+    engine = engine or describe_engine(client)
     # Rootless Podman's compatible /info judges by the service's own cgroup (4.3 says no swap
     # and no CPU limit with every controller delegated): its controllers say it instead.
     flags = {} if supports_rootless(engine) else _CGROUP_CONTROLS
@@ -267,14 +268,16 @@ def missing_controls(client: Any, limits: ContainerSpec) -> list[str]:
     return missing
 
 
-def check_engine(client: Any, limits: ContainerSpec, *, unsafe: bool = False) -> list[str]:
+def check_engine(
+    client: Any, limits: ContainerSpec, *, unsafe: bool = False, engine: Engine | None = None
+) -> list[str]:
     """Refuse to run when a sandbox control cannot be enforced; return the gaps accepted.
 
     Raises ``SandboxError`` naming every missing control and the ``--unsafe`` flag, unless
     ``unsafe`` is true: then each gap is logged as a warning and returned, so the caller can
     degrade (e.g. run without the missing runtime, or with an unmounted ``/output``).
     """
-    missing = missing_controls(client, limits)
+    missing = missing_controls(client, limits, engine)
     if missing and not unsafe:
         raise SandboxError(
             "the container engine cannot enforce: "

@@ -47,19 +47,20 @@ def spec_generator(kwargs: dict) -> dict:
     if kwargs.get("device_requests"):
         raise SandboxError("GPUs are not supported on rootless Podman")
     log_config = kwargs["log_config"]
+    seccomp = _seccomp_path(kwargs)
     spec = {
         "image": kwargs["image"],
         "labels": kwargs["labels"],
         # Podman's inspect shows a profile in SecurityOpt only by this annotation, which its
         # compatible create sets; the profile itself is seccomp_profile_path (the hostile
         # suite's syscall probe shows it applied).
-        "annotations": {"io.podman.annotations.seccomp": _seccomp_path(kwargs)},
+        "annotations": {"io.podman.annotations.seccomp": seccomp},
         "netns": {"nsmode": kwargs["network_mode"]},
         "read_only_filesystem": kwargs["read_only"],
         "read_write_tmpfs": False,  # the only writable mounts are the ones asked
         "cap_drop": kwargs["cap_drop"],
         "no_new_privileges": "no-new-privileges" in kwargs["security_opt"],
-        "seccomp_profile_path": _seccomp_path(kwargs),
+        "seccomp_profile_path": seccomp,
         "user": kwargs["user"],
         "resource_limits": {
             "memory": {"limit": kwargs["mem_limit"], "swap": kwargs["memswap_limit"]},

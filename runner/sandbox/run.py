@@ -307,7 +307,8 @@ def _prepare(
     the image's ID)).
     """
     reap_expired(client, mount_prefix())
-    missing = check_engine(client, limits, unsafe=unsafe)
+    engine = describe_engine(client)  # once: each asks the engine (Podman: /libpod/info too)
+    missing = check_engine(client, limits, unsafe=unsafe, engine=engine)
     for path in dirs:
         if path is not None and not path.is_dir():
             raise SandboxError("a sandbox directory is missing on the runner", detail=str(path))
@@ -316,7 +317,6 @@ def _prepare(
     if any(name.startswith("GPUs ") for name in missing):  # told to run anyway: on the CPU
         limits = replace(limits, gpus=0)
     no_cap = any(name.startswith("output size cap") for name in missing)
-    engine = describe_engine(client)
     mount = None if no_cap else UNSHARE if supports_rootless(engine) else mount_prefix()
     return limits, mount, engine, _check_image(client, image)
 
