@@ -258,7 +258,17 @@ def test_missing_remote_stops_at_once(tmp_path, capsys):
             True,
             gitrun.RETRY,
         ),
+        (  # two concurrent pushes of the same pack to a bare repository
+            "!\tabc:refs/heads/main\t[remote rejected] (unable to migrate objects to permanent "
+            "storage)\nDone\nerror: files './objects/tmp_objdir-incoming-S/pack/pack-07.keep' "
+            "and './objects/pack/pack-07.keep' differ in contents",
+            True,
+            gitrun.RETRY,
+        ),
+        ("!\tabc:refs/heads/main\t[remote rejected] (Internal Server Error)", True, "retry"),
         ("!\tabc:refs/heads/main\t[remote rejected] (pre-receive hook declined)", True, "refused"),
+        ("!\tabc:refs/heads/main\t[remote rejected] (branch is checked out)", True, "refused"),
+        ("!\tabc:refs/heads/main\t[remote rejected] (n/a (unpacker error))", True, "unknown"),
         (  # GitHub's branch protection, and a ruleset
             "remote: error: GH006: Protected branch update failed for refs/heads/main.\n"
             "!\tabc:refs/heads/main\t[remote rejected] (protected branch hook declined)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,7 @@ def test_an_engine_without_a_gpu_runtime_refuses_a_gpu_challenge(
 ):
     if set(docker_client.info().get("Runtimes") or {}) & {"nvidia"}:
         pytest.skip("this engine has a GPU runtime")
-    gpu = ContainerSpec(**{**LIMITS.__dict__, "gpus": 1})
+    gpu = replace(LIMITS, gpus=1)
     assert GPU_MISSING in missing_controls(docker_client, gpu)
     assert GPU_MISSING not in missing_controls(docker_client, LIMITS)
     dirs = {name: tmp_path / name for name in ("input_dir", "submission_dir", "work_dir")}

@@ -12,6 +12,7 @@ run; the runner checks that the engine mounted it from the namespace holding tha
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def dirs(tmp_path: Path) -> dict:
 
 
 def _run(client, dirs: dict, script: str, **limits):
-    limits = ContainerSpec(**{**LIMITS.__dict__, **limits})
+    limits = replace(LIMITS, **limits)
     return run_submission(BUSYBOX_IMAGE, ["sh", "-c", script], **dirs, limits=limits, client=client)
 
 

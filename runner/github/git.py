@@ -27,6 +27,16 @@ _MOVED = (
     "incorrect old value",
     "stale info",
 )
+# The remote refused the push by a rule: a pre-receive hook (branch protection, GH006), a
+# ruleset (GH013), receive.deny* settings. Retrying cannot help.
+_DECLINED = ("declined", "denied", "deny", "prohibited", "not allowed", "checked out")
+# The remote failed while storing a push, not a rule refusing it: two concurrent pushes of an
+# identical pack collide in a bare repository ("…pack-X.keep differ in contents"), GitHub
+# answers a busy moment with "Internal Server Error". The next attempt fetches and succeeds.
+_TRANSIENT = (
+    "unable to migrate objects to permanent storage",
+    "internal server error",
+)
 _AUTH = (
     "authentication failed",
     "could not read username",
@@ -74,7 +84,12 @@ def classify(output: str, *, pushed: bool) -> str:
                 return RETRY
             if any(m in summary for m in _MOVED):  # a concurrent push held the ref's lock
                 return RETRY
-            return REFUSED  # [remote rejected] (pre-receive hook declined), GH006, GH013
+            low = summary.lower()
+            if any(m in low for m in _TRANSIENT):
+                return RETRY
+            if any(m in low for m in _DECLINED):  # a hook or a rule: GH006, GH013
+                return REFUSED
+            return UNKNOWN  # [remote rejected] for a reason we do not know: a few tries
     low = output.lower()
     for kind, marks in ((AUTH, _AUTH), (MISSING, _MISSING), (RETRY, _NETWORK)):
         if any(m in low for m in marks):
