@@ -174,8 +174,11 @@ run() {
   done
   [ $# -gt 0 ] || { echo "usage: $0 run [--images TAG...] -- CMD..." >&2; exit 2; }
   build
-  local share
+  # Killed or interrupted, the run still stops its guest and removes its scratch folder.
   share=$(mktemp -d /var/tmp/cgroup2-vm-share.XXXXXX)
+  trap 'cleanup' EXIT
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
   chmod 0755 "$share"
   mkdir "$share/images"
   local i=0 tag
@@ -195,19 +198,26 @@ run() {
     -drive "file=$vm_dir/rootfs.img,format=raw,if=virtio,snapshot=on" \
     -virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on" \
     -virtfs "local,path=$share,mount_tag=share,security_model=none" \
-    -nic none -display none -serial "file:$share/console.log" -no-reboot || true
+    -nic none -display none -serial "file:$share/console.log" -no-reboot &
+  qemu=$!  # in the background: a signal's trap runs now, not when the guest ends
+  wait "$qemu" || true
+  qemu=""
   cat "$share/job.log" 2>/dev/null || true
   local code
   code=$(cat "$share/rc" 2>/dev/null || echo "")
   if [ -z "$code" ]; then
     log "the guest ended without running the job ($(( SECONDS - started )) s); its console:"
     tail -40 "$share/console.log" >&2
-    rm -rf "$share"
     return 1
   fi
   log "guest job exited with $code after $(( SECONDS - started )) s"
-  rm -rf "$share"
   return "$code"
+}
+
+share="" qemu=""
+cleanup() {
+  if [ -n "$qemu" ]; then kill "$qemu" 2>/dev/null || true; wait "$qemu" 2>/dev/null || true; fi
+  if [ -n "$share" ]; then rm -rf "$share"; fi
 }
 
 case "${1:-}" in
