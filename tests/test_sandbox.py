@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import docker
 import pytest
+from conftest import ROOT
 from fake_engine import FakeEngine
 
 from runner.errors import ConfigError, SandboxError
@@ -108,6 +110,31 @@ def test_container_kwargs_without_submission_dir_mount_nothing_else(tmp_path):
     )  # fmt: skip
     assert kwargs["command"] is None
     assert sorted(v["bind"] for v in kwargs["volumes"].values()) == ["/input", "/output"]
+
+
+@pytest.mark.parametrize(("ceiling", "nproc"), [(None, 32 * 64), (15482, 32 * 64), (500, 500)])
+def test_the_nproc_ulimit_never_asks_more_than_the_engine_can_grant(tmp_path, ceiling, nproc):
+    kwargs = container_kwargs(
+        "img", None, LIMITS, input_dir=tmp_path / "in", submission_dir=None,
+        output_dir=tmp_path / "out", run_id="r1", deadline=1, nproc_max=ceiling,
+    )  # fmt: skip
+    [asked] = [u for u in kwargs["ulimits"] if u["Name"] == "nproc"]
+    assert (asked["Soft"], asked["Hard"]) == (nproc, nproc)
+
+
+def test_a_rootless_engines_nproc_ceiling_is_its_users_hard_limit():
+    """The runner runs as the rootless engine's user: its own hard RLIMIT_NPROC is the
+    engine's (a 4 GiB machine: 15482, below 64 runs of the default 256 pids)."""
+    probe = (
+        "import resource; from runner.sandbox.engine import Engine, nproc_ceiling\n"
+        "resource.setrlimit(resource.RLIMIT_NPROC, (700, 700))\n"
+        "rootless, rootful = Engine('podman', True, '2'), Engine('docker', False, '1')\n"
+        "print(nproc_ceiling(rootless), nproc_ceiling(rootful))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.split() == ["700", "None"]
 
 
 def test_check_engine_fails_closed_naming_each_missing_control():

@@ -12,6 +12,7 @@ run; the runner checks that the engine mounted it from the namespace holding tha
 from __future__ import annotations
 
 import os
+import resource
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from runner.models import ContainerSpec
 from runner.sandbox import check_engine, run_submission
 from runner.sandbox.engine import describe_engine
 from runner.sandbox.live import applied_limits, namespace_problems
-from runner.sandbox.spec import parse_size
+from runner.sandbox.spec import NPROC_RUNS, parse_size
 
 pytestmark = pytest.mark.cgroup2
 
@@ -91,6 +92,19 @@ def test_the_kernel_applies_every_limit_inside_the_container(cgroup2_client, dir
         "0",
         "65534",
     ]
+
+
+def test_a_run_at_the_default_pids_limit_asks_no_more_processes_than_the_user_has(
+    cgroup2_client, dirs
+):
+    """64 runs of the default 256 pids make an nproc ulimit of 16384; a rootless engine cannot
+    raise its user's hard limit, which the kernel sizes by memory (15482 in this 4 GiB guest):
+    asked for more, crun refused to start every run. The runner asks what the user has."""
+    hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    assert hard < 256 * NPROC_RUNS, f"the guest's hard RLIMIT_NPROC {hard} shows nothing here"
+    outcome = _run(cgroup2_client, dirs, "ulimit -u >/output/predictions.csv", pids=256)
+    assert (outcome.status, outcome.message) == ("ok", "completed"), outcome.detail
+    assert outcome.predictions.read_text().split() == [str(hard)]
 
 
 def test_the_pids_limit_stops_processes_past_it(cgroup2_client, dirs):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -138,6 +139,20 @@ def supports_rootless(engine: Engine) -> bool:
     """Rootless Podman on cgroup v2: the one rootless engine the runner can hold to every
     control (with the controllers delegated, and /output mounted in its namespace)."""
     return engine.rootless and engine.kind == "podman" and engine.cgroup_version == "2"
+
+
+def nproc_ceiling(engine: Engine) -> int | None:
+    """The highest ``nproc`` ulimit a container of this engine can get, or None (no ceiling).
+
+    A rootless engine cannot raise RLIMIT_NPROC above its user's hard limit, which the kernel
+    sizes by memory (15482 on a 4 GiB machine): crun refuses to start a container asking more
+    (``setrlimit RLIMIT_NPROC: Operation not permitted``). The runner runs as that user
+    (``_rootless_gaps`` checks it), so its own hard limit is the engine's.
+    """
+    if not engine.rootless:
+        return None
+    hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    return None if hard == resource.RLIM_INFINITY else hard
 
 
 def _rootless_gaps(engine: Engine) -> list[str]:

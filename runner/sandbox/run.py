@@ -39,6 +39,7 @@ from runner.sandbox.engine import (
     get_client,
     libpod,
     mount_prefix,
+    nproc_ceiling,
     supports_rootless,
 )
 from runner.sandbox.libpod import create as libpod_create
@@ -267,6 +268,7 @@ def _execute(client: Any, run: _Run, say: Progress) -> RunOutcome:
             run.image, run.command, run.limits, input_dir=run.input_dir,
             submission_dir=run.submission_dir, output_dir=output.path, run_id=run.run_id,
             deadline=deadline, engine_kind=run.engine.kind, layout=run.layout,
+            nproc_max=nproc_ceiling(run.engine),
         )  # fmt: skip
         container = None
         try:
@@ -316,9 +318,26 @@ def _prepare(
         limits = replace(limits, runtime=None)
     if any(name.startswith("GPUs ") for name in missing):  # told to run anyway: on the CPU
         limits = replace(limits, gpus=0)
+    ceiling = nproc_ceiling(engine)
+    if ceiling is not None and ceiling < limits.pids:
+        log.warning(
+            "the engine's user may run at most %d processes (its RLIMIT_NPROC), fewer than "
+            "the pids limit %d: runs get at most %d",
+            ceiling, limits.pids, ceiling,
+        )  # fmt: skip
     no_cap = any(name.startswith("output size cap") for name in missing)
     mount = None if no_cap else UNSHARE if supports_rootless(engine) else mount_prefix()
     return limits, mount, engine, _check_image(client, image)
+
+
+def _hint(error: str) -> str:
+    """How to mend an engine refusal the runner can explain (appended to the sealed detail)."""
+    if "RLIMIT_NPROC" in error:
+        return (
+            "\n(the engine's user may not raise RLIMIT_NPROC this high: raise that user's hard "
+            "limit, e.g. LimitNPROC= in a drop-in for user@.service, see hosting.md)"
+        )
+    return ""
 
 
 def run_submission(
@@ -364,7 +383,7 @@ def run_submission(
         outcome = RunOutcome("error", err.message, err.detail or "")
     except docker.errors.APIError as err:
         refused = "the container engine refused to run the submission"
-        outcome = RunOutcome("error", refused, str(err))
+        outcome = RunOutcome("error", refused, str(err) + _hint(str(err)))
     except ENGINE_ERRORS as err:
         outcome = RunOutcome("error", "the container engine failed during the run", str(err))
     exact = outcome.duration_s or time.monotonic() - started

@@ -32,7 +32,8 @@ TMP_MOUNT_OPTIONS = "rw,nosuid,nodev,noexec"
 # RLIMIT_NPROC counts every process of uid 65534 on the host (all concurrent runs, and any
 # host service running as nobody), so it cannot be the per-run cap (pids_limit is). It is
 # set explicitly because Podman otherwise asks for 1048576, which fails to start where the
-# engine lacks CAP_SYS_RESOURCE; sized for this many concurrent runs at their pids limit.
+# engine lacks CAP_SYS_RESOURCE; sized for this many concurrent runs at their pids limit,
+# and never above what the engine can grant (``engine.nproc_ceiling``: a rootless engine's).
 NPROC_RUNS = 64
 # Podman mounts these as unsized, exec tmpfs when the root is read-only: give them the /tmp
 # treatment so the verification (which refuses any tmpfs not asked for) sees them asked.
@@ -95,11 +96,13 @@ def container_kwargs(
     deadline: int,
     engine_kind: str = "docker",
     layout: Layout = SANDBOX_LAYOUT,
+    nproc_max: int | None = None,
 ) -> dict:
     """Arguments for ``client.containers.create``: every control of DESIGN §5, nothing else.
 
     ``deadline`` (Unix time) is when an orphan of this run may be reaped; ``engine_kind``
-    ("docker" or "podman") picks the form of the seccomp profile and Podman's extra tmpfs.
+    ("docker" or "podman") picks the form of the seccomp profile and Podman's extra tmpfs;
+    ``nproc_max`` is the highest nproc ulimit the engine can grant (None: no ceiling).
     """
     memory = parse_size(limits.memory)
     tmp = parse_size(limits.tmp_size)
@@ -107,6 +110,7 @@ def container_kwargs(
     # own sizes cap the totals.
     fsize = max(parse_size(limits.output_limit), tmp)
     nproc = limits.pids * NPROC_RUNS
+    nproc = nproc if nproc_max is None else min(nproc, nproc_max)
     tmpfs = {"/tmp": f"{TMP_MOUNT_OPTIONS},size={tmp}"}  # noqa: S108 (in the container)
     if engine_kind == "podman":
         tmpfs |= {path: f"{TMP_MOUNT_OPTIONS},size={tmp}" for path in PODMAN_TMPFS}
