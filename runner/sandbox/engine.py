@@ -83,6 +83,9 @@ class Engine:
     # user namespace maps 0 to it).
     controllers: tuple[str, ...] = ()
     uid: int | None = None
+    # Podman: the capabilities its containers may be given (/libpod/info's host.security),
+    # without the CAP_ prefix; the read-back compares a container's with them.
+    capabilities: frozenset[str] = frozenset()
 
 
 def _info(client: Any) -> dict:
@@ -132,7 +135,9 @@ def describe_engine(client: Any) -> Engine:
     uids = (host.get("idMappings") or {}).get("uidmap") or []
     uid = next((int(m["host_id"]) for m in uids if m.get("container_id") == 0), None)
     controllers = tuple(str(c) for c in host.get("cgroupControllers") or ())
-    return Engine(kind, rootless, cgroup, name, path, controllers, uid)
+    granted = str((host.get("security") or {}).get("capabilities") or "")
+    caps = frozenset(c.removeprefix("CAP_") for c in granted.split(",") if c)
+    return Engine(kind, rootless, cgroup, name, path, controllers, uid, caps)
 
 
 def supports_rootless(engine: Engine) -> bool:

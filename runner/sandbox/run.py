@@ -220,11 +220,9 @@ def _classify(
 def _verify(client: Any, run: _Run, container: Any, asked: dict) -> None:
     """Raise ``SandboxError`` unless the created container holds every asked control."""
     inspect: dict | None = None
-    caps: frozenset[str] = frozenset()
     if run.engine.kind == "podman":
         inspect = libpod(client, f"containers/{container.id}/json")
-        granted = libpod(client, "info")["host"]["security"].get("capabilities") or ""
-        caps = frozenset(c.removeprefix("CAP_") for c in granted.split(",") if c)
+    caps = run.engine.capabilities
     problems = mismatches(asked, container.attrs, libpod=inspect, engine_caps=caps)
     _refuse_unless_unsafe(run, container, problems, "nothing was run")
 
