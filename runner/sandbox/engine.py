@@ -26,7 +26,7 @@ import os
 import resource
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import docker
@@ -86,6 +86,8 @@ class Engine:
     # Podman: the capabilities its containers may be given (/libpod/info's host.security),
     # without the CAP_ prefix; the read-back compares a container's with them.
     capabilities: frozenset[str] = frozenset()
+    # The engine's compatible /info, as read for this description (the controls it claims).
+    info: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def _info(client: Any) -> dict:
@@ -125,7 +127,7 @@ def describe_engine(client: Any) -> Engine:
     rootless = "name=rootless" in (info.get("SecurityOptions") or [])
     cgroup = str(info.get("CgroupVersion") or "1")
     if kind != "podman":
-        return Engine(kind, rootless, cgroup)
+        return Engine(kind, rootless, cgroup, info=info)
     answer = libpod(client, "info")
     host = answer.get("host") or {}
     rootless = rootless or (host.get("security") or {}).get("rootless") is not False
@@ -137,7 +139,7 @@ def describe_engine(client: Any) -> Engine:
     controllers = tuple(str(c) for c in host.get("cgroupControllers") or ())
     granted = str((host.get("security") or {}).get("capabilities") or "")
     caps = frozenset(c.removeprefix("CAP_") for c in granted.split(",") if c)
-    return Engine(kind, rootless, cgroup, name, path, controllers, uid, caps)
+    return Engine(kind, rootless, cgroup, name, path, controllers, uid, caps, info)
 
 
 def supports_rootless(engine: Engine) -> bool:
@@ -254,8 +256,8 @@ def mount_prefix() -> list[str] | None:
 def missing_controls(client: Any, limits: ContainerSpec, engine: Engine | None = None) -> list[str]:
     """The controls of DESIGN §5 this engine and host cannot enforce (empty: all good).
     ``engine``: ``describe_engine(client)``, when the caller has it already."""
-    info = _info(client)
     engine = engine or describe_engine(client)
+    info = engine.info
     # Rootless Podman's compatible /info judges by the service's own cgroup (4.3 says no swap
     # and no CPU limit with every controller delegated): its controllers say it instead.
     flags = {} if supports_rootless(engine) else _CGROUP_CONTROLS
