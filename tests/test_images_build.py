@@ -22,7 +22,8 @@ from runner.images import (
     release_image,
     resolve_image,
 )
-from runner.images.cgroup import MAX_BUILD_S, PREFIX, pids_cgroup, reap_cgroups
+from runner.images.cgroup import MAX_BUILD_S, PREFIX, holds_processes, pids_cgroup, reap_cgroups
+from runner.images.cleanup import BuildTrace, remove_build
 from runner.models import BuildSpec, ContainerSpec, Submission
 
 pytestmark = pytest.mark.docker
@@ -341,6 +342,37 @@ def test_a_build_cgroup_leaves_no_directory_in_any_hierarchy(docker_client, busy
         run.remove(force=True)
     assert {"pids", "memory"} <= set(made)
     assert [h.name for h in _v1_hierarchies() if (h / name).exists()] == []
+
+
+def test_a_running_step_under_the_build_cgroup_is_seen(docker_client, busybox_image):
+    """After a cancel the daemon may still run a step (late, under load): the clean-up waits
+    while the build's cgroup holds a process, and stops waiting once it holds none."""
+    if not _pids_available(docker_client):
+        pytest.skip("this engine's cgroups cannot be managed by the runner (see cgroup.py)")
+    with pids_cgroup(docker_client, 16, time.time() + 60) as parent:
+        assert not holds_processes(parent)
+        step = docker_client.containers.run(
+            busybox_image, ["sleep", "600"], cgroup_parent=parent, detach=True
+        )
+        try:
+            assert holds_processes(parent)
+            step.kill()
+            step.wait(timeout=60)
+            assert not holds_processes(parent)
+        finally:
+            step.remove(force=True)
+    assert not holds_processes(None)
+
+
+def test_the_clean_up_of_a_cancelled_build_outwaits_a_busy_step(docker_client):
+    """Nothing of the build to remove, but its cgroup busy for 1.5 s: the clean-up goes on
+    until it has been quiet for the settle time (0.5 s) after it last saw it busy."""
+    began = time.monotonic()
+    remove_build(
+        docker_client, BuildTrace(uuid.uuid4().hex), settle=0.5,
+        busy=lambda: time.monotonic() - began < 1.5,
+    )  # fmt: skip
+    assert 1.5 <= time.monotonic() - began < 30  # without busy: it ends at 0.5 s
 
 
 def test_a_killed_runners_build_cgroups_are_reaped_by_the_next_build(

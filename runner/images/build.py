@@ -35,7 +35,7 @@ import docker.errors
 from docker.utils.build import tar
 
 from runner.errors import RunnerError
-from runner.images.cgroup import pids_cgroup
+from runner.images.cgroup import holds_processes, pids_cgroup
 from runner.images.cleanup import BUILD_ID, BuildTrace, remove_build
 from runner.images.errors import BuildFailed, ImageRejected
 from runner.models import BuildSpec, ContainerSpec
@@ -46,7 +46,9 @@ __all__ = ["BUILD_ID", "DISK_POLL_S", "check_context", "run_build"]
 
 DOCKERFILE = ".dockerfile.challenge-runner"
 DISK_POLL_S = 0.5
-SETTLE_S = 5.0  # after a cancel: how long nothing of the build must appear
+# After a cancel: how long nothing of the build must appear, nor run in its cgroup (CI, on a
+# loaded 2-core machine, saw the daemon start a RUN step more than 5 s after the last one).
+SETTLE_S = 10.0
 CLEANUP_S = 300.0  # the cancel's join (30 s) and remove_build (at most 240 polls of 0.5 s)
 LOG_TAIL_BYTES = 64 << 10
 
@@ -203,7 +205,7 @@ def run_build(
         if stop is not None:
             _cancel(response)
             worker.join(30)
-            remove_build(client, trace, settle=SETTLE_S)
+            remove_build(client, trace, settle=SETTLE_S, busy=lambda: holds_processes(parent))
             stop.detail = f"{stop.detail}\n{build.text}"
             raise stop
     return build

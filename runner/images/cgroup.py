@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["pids_cgroup", "reap_cgroups"]
+__all__ = ["holds_processes", "pids_cgroup", "reap_cgroups"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,19 @@ def pids_cgroup(client: Any, pids: int, deadline: float, root: Path = ROOT) -> I
     finally:
         if made is not None:
             _remove(made, hierarchies)
+
+
+def holds_processes(parent: str | None, root: Path = ROOT) -> bool:
+    """Whether a RUN container of the build under ``parent`` (``pids_cgroup``'s) still has a
+    process: after a cancel, the daemon may go on with a step for a while under load."""
+    if parent is None:
+        return False
+    name = parent.lstrip("/")
+    for base in (root / "pids" / name, root / name):  # cgroup v1, v2
+        with contextlib.suppress(OSError):
+            if any(procs.read_text().strip() for procs in base.glob("**/cgroup.procs")):
+                return True
+    return False
 
 
 def _hierarchies(client: Any, root: Path) -> list[Path]:

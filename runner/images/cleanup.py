@@ -17,6 +17,7 @@ import collections
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,17 +46,22 @@ class BuildTrace:
 
 
 def remove_build(
-    client: Any, trace: BuildTrace, keep: str | None = None, settle: float = 0.0
+    client: Any,
+    trace: BuildTrace,
+    keep: str | None = None,
+    settle: float = 0.0,
+    busy: Callable[[], bool] = lambda: False,
 ) -> None:
     """Remove this build's containers and images (all but ``keep`` and its parents).
 
-    A cancelled build may still commit steps after the runner disconnected (the daemon
-    notices late under load): with ``settle``, the clean-up goes on until nothing of the
-    build has appeared for that long.
+    A cancelled build may still commit steps, or start a RUN container, after the runner
+    disconnected (the daemon notices late under load): with ``settle``, the clean-up goes on
+    until nothing of the build has appeared, and ``busy`` (its cgroup holds a process) has
+    been false, for that long.
     """
     quiet_since = time.monotonic()
     for _ in range(240):
-        if _remove_once(client, trace, keep):
+        if _remove_once(client, trace, keep) or busy():
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= settle:
             return
