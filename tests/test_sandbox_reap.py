@@ -17,6 +17,7 @@ import pytest
 
 from runner.models import ContainerSpec
 from runner.sandbox import DEADLINE_LABEL, LABEL, run_submission
+from runner.sandbox.output import UNSHARE
 from runner.sandbox.reap import reap_mounts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,3 +124,11 @@ def test_only_expired_mounts_of_the_runner_are_reaped(tmp_path, monkeypatch):
     assert reap_mounts([], 200, mounts) == [tmp_path / "old"]
     assert reap_mounts(None, 200, mounts) == []  # no privilege: nothing was mounted
     assert calls == [tmp_path / "old"]
+
+
+def test_a_rootless_reap_that_cannot_look_warns_and_goes_on(tmp_path, monkeypatch, caplog):
+    """For rootless Podman the mount table is read in its namespace (``podman unshare``);
+    without the command the new run goes on, saying why nothing was reaped."""
+    monkeypatch.setenv("PATH", str(tmp_path))  # no podman here
+    assert reap_mounts(UNSHARE, time.time(), tmp_path / "unused") == []
+    assert "could not look for orphaned /output mounts" in caplog.text

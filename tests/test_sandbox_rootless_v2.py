@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import BUSYBOX_IMAGE, engine_namespace_mounts
+from conftest import BUSYBOX_IMAGE, CGROUP2_HOST, ROOT, engine_namespace_mounts
+from test_sandbox_reap import ORPHAN_S, RUNNER
 
 from runner.models import ContainerSpec
 from runner.sandbox import check_engine, run_submission
@@ -139,3 +144,32 @@ def test_output_is_capped_and_its_tmpfs_gone_after_the_run(cgroup2_client, dirs)
     assert sorted(p.name for p in dirs["work_dir"].iterdir()) == sorted(
         ["in", "sub", outcome.predictions.name]
     )
+
+
+def test_a_runner_killed_with_its_helper_leaves_a_tmpfs_the_next_run_reaps(cgroup2_client, dirs):
+    """``kill -9`` of the runner's whole process group (a cancelled CI job) takes the helper
+    holding /output's tmpfs with it: the tmpfs stays in the engine's namespace, holding what
+    the run wrote, until the first run past its deadline unmounts it there."""
+    work = dirs["work_dir"] / "orphan"
+    work.mkdir()
+    path = os.pathsep.join([str(ROOT), *(p for p in sys.path if p)])  # /opt/site in the guest
+    env = os.environ | {"PYTHONPATH": path, "DOCKER_HOST": CGROUP2_HOST}
+    args = [BUSYBOX_IMAGE, str(dirs["input_dir"]), str(work), str(ORPHAN_S)]
+    with subprocess.Popen(
+        [sys.executable, "-c", RUNNER, *args], stdout=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,
+    ) as runner:  # fmt: skip
+        try:
+            line = runner.stdout.readline()
+            assert line.startswith("running the submission"), line
+            time.sleep(5)  # the container starts right after that line, and writes
+        finally:
+            os.killpg(runner.pid, signal.SIGKILL)
+    [output_dir] = work.iterdir()
+    [mount] = [m for m in engine_namespace_mounts().splitlines() if str(output_dir) in m]
+    deadline = int(mount.split()[0].partition("@")[2])
+    time.sleep(max(0.0, deadline + 1 - time.time()))
+    outcome = _run(cgroup2_client, dirs, "echo id >/output/predictions.csv")
+    assert (outcome.status, outcome.message) == ("ok", "completed"), outcome.detail
+    assert str(output_dir) not in engine_namespace_mounts()
+    assert not output_dir.exists()

@@ -139,7 +139,8 @@ def capped_output(
     ``prefix`` is how to run mount (``[]`` as root, ``["sudo", "-n"]``, ``UNSHARE`` in
     rootless Podman's namespace), or None for the unsafe fallback (an unmounted directory
     the sandbox user may write). ``deadline`` (Unix time) goes into the mount's source name,
-    so an orphan can be reaped (``reap.py``; a rootless helper unmounts when its runner dies).
+    so an orphan can be reaped (``reap.py``; a rootless helper unmounts when its runner dies,
+    and one killed with it leaves a tmpfs ``reap.py`` unmounts in the engine's namespace).
     """
     path = Path(tempfile.mkdtemp(prefix="output-", dir=work_dir)).resolve()
     mounted = False

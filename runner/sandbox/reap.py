@@ -7,13 +7,16 @@ container carries ``DEADLINE_LABEL`` and each tmpfs is mounted with the source n
 that made them would have removed them (time limit plus the kill wait plus a margin). Every
 sandbox run calls :func:`reap_expired` first, so the next command that runs containers
 cleans up. Only the runner's own label and mount name are touched, and only past the
-deadline, so runs of other runners in progress are never disturbed.
+deadline, so runs of other runners in progress are never disturbed. Under rootless Podman the
+tmpfs are in the engine's namespace (``output._unshared_tmpfs``): the mount table is read,
+and the mounts unmounted, there (``podman unshare``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from typing import Any
 import docker.errors
 
 from runner.sandbox.engine import ENGINE_ERRORS
-from runner.sandbox.output import MOUNT_SOURCE, unmount
+from runner.sandbox.output import MOUNT_SOURCE, UNSHARE, unmount
 from runner.sandbox.spec import DEADLINE_LABEL, LABEL
 
 log = logging.getLogger(__name__)
@@ -51,9 +54,27 @@ def reap_containers(client: Any, now: float) -> list[str]:
     return reaped
 
 
-def _expired_mounts(now: float, mounts_file: Path) -> list[Path]:
+def _mounts(prefix: list[str], mounts_file: Path) -> str:
+    """The mount table where the runner's tmpfs live: rootless Podman's namespace for
+    ``UNSHARE`` (a runner killed with its helper leaves the tmpfs there), else the host's."""
+    if prefix != UNSHARE:
+        return mounts_file.read_text()
+    try:
+        done = subprocess.run(
+            [*UNSHARE, "cat", "/proc/self/mounts"], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        log.warning("could not look for orphaned /output mounts: %s", err)
+        return ""
+    if done.returncode != 0:
+        log.warning("could not look for orphaned /output mounts: %s", done.stderr.strip())
+        return ""
+    return done.stdout
+
+
+def _expired_mounts(now: float, table: str) -> list[Path]:
     expired = []
-    for line in mounts_file.read_text().splitlines():
+    for line in table.splitlines():
         source, target, *_ = line.split()
         name, _, deadline = source.partition("@")
         if name == MOUNT_SOURCE and (when := _deadline(deadline)) is not None and when < now:
@@ -63,11 +84,12 @@ def _expired_mounts(now: float, mounts_file: Path) -> list[Path]:
 
 
 def reap_mounts(prefix: list[str] | None, now: float, mounts: Path) -> list[Path]:
-    """Unmount the expired ``/output`` tmpfs and remove their (then empty) directories."""
+    """Unmount the expired ``/output`` tmpfs and remove their (then empty) directories.
+    ``prefix``: how the runner mounts (``UNSHARE``: in rootless Podman's namespace)."""
     if prefix is None:  # cannot unmount: nothing of ours can be mounted either
         return []
     reaped = []
-    for path in _expired_mounts(now, mounts):
+    for path in _expired_mounts(now, _mounts(prefix, mounts)):
         unmount(path, prefix)
         with contextlib.suppress(OSError):
             path.rmdir()

@@ -306,8 +306,8 @@ def _prepare(
     Returns (limits to use, mount prefix, the engine, (a participant-safe refusal or None,
     the image's ID)).
     """
-    reap_expired(client, mount_prefix())
     engine = describe_engine(client)  # once: each asks the engine (Podman: /libpod/info too)
+    reap_expired(client, UNSHARE if supports_rootless(engine) else mount_prefix())
     missing = check_engine(client, limits, unsafe=unsafe, engine=engine)
     for path in dirs:
         if path is not None and not path.is_dir():
