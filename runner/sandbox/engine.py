@@ -128,8 +128,7 @@ def describe_engine(client: Any) -> Engine:
     cgroup = str(info.get("CgroupVersion") or "1")
     if kind != "podman":
         return Engine(kind, rootless, cgroup, info=info)
-    answer = libpod(client, "info")
-    host = answer.get("host") or {}
+    host = libpod(client, "info").get("host") or {}
     rootless = rootless or (host.get("security") or {}).get("rootless") is not False
     cgroup = str(host.get("cgroupVersion") or cgroup).removeprefix("v")
     runtime = host.get("ociRuntime") or {}

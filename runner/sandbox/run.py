@@ -307,7 +307,8 @@ def _prepare(
     the image's ID)).
     """
     engine = describe_engine(client)  # once: each asks the engine (Podman: /libpod/info too)
-    reap_expired(client, UNSHARE if supports_rootless(engine) else mount_prefix())
+    prefix = UNSHARE if supports_rootless(engine) else mount_prefix()  # how /output is mounted
+    reap_expired(client, prefix)
     missing = check_engine(client, limits, unsafe=unsafe, engine=engine)
     for path in dirs:
         if path is not None and not path.is_dir():
@@ -324,8 +325,7 @@ def _prepare(
             ceiling, limits.pids, ceiling,
         )  # fmt: skip
     no_cap = any(name.startswith("output size cap") for name in missing)
-    mount = None if no_cap else UNSHARE if supports_rootless(engine) else mount_prefix()
-    return limits, mount, engine, _check_image(client, image)
+    return limits, None if no_cap else prefix, engine, _check_image(client, image)
 
 
 def _hint(error: str) -> str:
